@@ -1,0 +1,191 @@
+"""fpb: the platform's command line (typer + rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import threading
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.publishing import InputError, Outgoing, parse_input, publish_records
+
+app = typer.Typer(help="元氏县人口和计划生育局 平台 · Yuanshi County Family Planning Bureau platform", no_args_is_help=True)
+rebuild_app = typer.Typer(help="Rebuild read models from the streams", no_args_is_help=True)
+app.add_typer(rebuild_app, name="rebuild")
+console = Console()
+CHINA = timezone(timedelta(hours=8))
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="FPB_DATA_DIR", help="Where `fpb up` keeps its state and endpoints.json")]
+
+
+def endpoints(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / "endpoints.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        console.print(f"[red]{path} not found: is the platform running (`fpb up --data-dir {data_dir}`)?[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up(
+    data_dir: DataDir = Path(".fpb-data"),
+    nats_url: Annotated[Optional[str], typer.Option(help="Use this NATS instead of starting one")] = None,
+    database_url: Annotated[Optional[str], typer.Option(help="postgresql://… for every store (default: SQLite files)")] = None,
+    demo: Annotated[bool, typer.Option(help="Publish a year of demo records for the 15 townships")] = False,
+) -> None:
+    """Start the whole platform and keep it running until Ctrl-C or SIGTERM."""
+    from cli.platform import Platform
+
+    platform = Platform(data_dir.resolve(), nats_url=nats_url, database_url=database_url)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with console.status("starting nats-server, provisioning streams, starting services…"):
+            platform.start()
+        table = Table(title="fpb is running · 平台已启动")
+        table.add_column("service 服务")
+        table.add_column("URL")
+        table.add_row("nats", platform.nats_url or "")
+        for name, url in platform.endpoints()["services"].items():
+            table.add_row(name, url)
+        console.print(table)
+        console.print(f"endpoints: {data_dir / 'endpoints.json'}")
+        if demo:
+            publish_demo(platform.nats_url or "")
+        console.print("Press Ctrl-C to stop.")
+        while not stop.wait(0.5):
+            pass
+    finally:
+        console.print("stopping…")
+        platform.stop()
+        console.print("stopped.")
+
+
+def publish_demo(nats_url: str) -> None:
+    from cli.demo_data import generate_demo_records
+
+    year = datetime.now(CHINA).year - 1  # a complete past year: no birth lies in the future
+    records = [
+        Outgoing(subject=subject, record_id=envelope["record_id"], body=json.dumps(envelope, ensure_ascii=False).encode())
+        for subject, envelope in generate_demo_records(year=year)
+    ]
+    with console.status(f"publishing {len(records)} demo records for {year}…"):
+        results = asyncio.run(publish_records(nats_url, records, receipt_timeout=120))
+    accepted = sum(1 for r in results if r.receipt and r.receipt.get("accepted"))
+    duplicates = sum(1 for r in results if r.duplicate or (r.receipt and r.receipt.get("duplicate")))
+    console.print(f"demo: {len(results)} published, {accepted} accepted, {duplicates} already present")
+
+
+@app.command()
+def publish(
+    source: Annotated[str, typer.Argument(help="A JSON file (object, array or JSON Lines), or - for stdin")],
+    data_dir: DataDir = Path(".fpb-data"),
+    nats_url: Annotated[Optional[str], typer.Option(help="Default: from DATA_DIR/endpoints.json")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for receipts")] = 15.0,
+) -> None:
+    """Publish contract messages to COUNTY_INBOX; print each PubAck, then each receipt."""
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    try:
+        records = parse_input(text)
+    except InputError as error:
+        console.print(f"[red]input error:[/red] {error}")
+        raise typer.Exit(2) from None
+    url = nats_url or endpoints(data_dir)["nats_url"]
+    results = asyncio.run(publish_records(url, records, timeout))
+    for result in results:
+        note = " (duplicate: the broker already had it)" if result.duplicate else ""
+        console.print(f"PubAck {result.outgoing.record_id}: stream={result.stream} seq={result.sequence}{note}")
+    failed = False
+    for result in results:
+        receipt = result.receipt
+        if receipt is None:
+            if not result.duplicate:
+                failed = True
+                console.print(f"[yellow]no receipt yet for {result.outgoing.record_id}: it will be in RECEIPTS[/yellow]")
+            continue
+        console.print_json(json.dumps(receipt, ensure_ascii=False))
+        failed = failed or not receipt.get("accepted")
+    raise typer.Exit(1 if failed else 0)
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """A date means the end of that day in China time; a date-time needs its offset."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(datetime.fromisoformat(text).date(), time.max, CHINA)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO date-time") from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("--as-of needs a UTC offset, e.g. 2026-03-02T09:15:00+08:00")
+    return moment
+
+
+@app.command()
+def history(
+    ref: Annotated[str, typer.Argument(help="Aggregate UUID, application_id, or source:record_id")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD or ISO date-time with offset")] = None,
+    data_dir: DataDir = Path(".fpb-data"),
+) -> None:
+    """Print an aggregate's events and its state (as of a moment, if given)."""
+    moment = parse_as_of(as_of)
+    params = {"as_of": moment.isoformat()} if moment else {}
+    found = False
+    for name, url in endpoints(data_dir)["services"].items():
+        try:
+            response = httpx.get(f"{url}/history/{ref}", params=params, timeout=10)
+        except httpx.HTTPError:
+            continue
+        if response.status_code != 200:
+            continue
+        found = True
+        body = response.json()
+        table = Table(title=f"{name} · {body['aggregate_id']}" + (f" · as of {body['as_of']}" if body["as_of"] else ""))
+        for column in ("v", "time", "event", "data"):
+            table.add_column(column)
+        for event in body["events"]:
+            table.add_row(str(event["version"]), event["timestamp"], event["type"], json.dumps(event["data"], ensure_ascii=False))
+        console.print(table)
+        console.print("state:")
+        console.print_json(json.dumps(body["state"], ensure_ascii=False))
+    if not found:
+        console.print(f"[red]no service knows {ref!r}[/red]")
+        raise typer.Exit(1)
+
+
+@rebuild_app.command("reporting")
+def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
+    """Drop every read model and rebuild it from the streams; compare with the live one."""
+    url = endpoints(data_dir)["services"]["reporting"]
+    with console.status("rebuilding read models from the streams…"):
+        result = httpx.post(f"{url}/admin/rebuild", timeout=None).json()
+    console.print(f"replayed {result['replayed']} events")
+    for name, after in result["after"]["tables"].items():
+        before = result["before"]["tables"][name]
+        mark = "=" if before["sha256"] == after["sha256"] else "≠"
+        console.print(f"  {name}: {before['rows']} rows {mark} {after['rows']} rows")
+    console.print("[green]identical to the live read models[/green]" if result["identical"] else "[yellow]differs from the live read models[/yellow]")
+
+
+@app.command()
+def provision(
+    nats_url: Annotated[str, typer.Option(help="NATS server URL(s), comma-separated")],
+    replicas: Annotated[int, typer.Option(help="Stream replicas (3 on a production cluster)")] = 1,
+) -> None:
+    """Create or update the streams and create the durable consumers (idempotent)."""
+    from cli.platform import provision_platform
+
+    asyncio.run(provision_platform(nats_url, replicas))
+    console.print("streams and consumers are provisioned")

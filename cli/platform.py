@@ -1,0 +1,152 @@
+"""Start the whole platform as a user does: a broker, provisioning, four processes.
+
+Used by `fpb up` and by the end-to-end and crash tests, so what is tested is what
+runs. Each service is its own OS process (`python -m services.<name>`), configured
+only through its environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+
+from services.enforcement.entrypoints.routes import CONSUMERS as ENFORCEMENT_CONSUMERS
+from services.intake.entrypoints.inbox import CONSUMERS as INTAKE_CONSUMERS
+from services.reporting.entrypoints.routes import CONSUMERS as REPORTING_CONSUMERS
+from services.verification.entrypoints.routes import CONSUMERS as VERIFICATION_CONSUMERS
+from shared.messaging.nats_server import EmbeddedNatsServer, free_port
+from shared.messaging.provisioning import provision
+from shared.messaging.topology import ConsumerSpec
+from shared.privacy.keys import ensure_key_files
+
+SERVICE_NAMES = ("intake", "verification", "enforcement", "reporting")
+ALL_CONSUMERS: tuple[ConsumerSpec, ...] = (*INTAKE_CONSUMERS, *VERIFICATION_CONSUMERS, *ENFORCEMENT_CONSUMERS, *REPORTING_CONSUMERS)
+
+
+async def provision_platform(nats_url: str, replicas: int = 1) -> None:
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=3)
+    try:
+        await provision(connection.jetstream(), ALL_CONSUMERS, replicas)
+    finally:
+        await connection.close()
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            if self.is_ready():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to finish anything (crash tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    nats_url: str | None = None
+    database_url: str | None = None
+    nats_server: EmbeddedNatsServer | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def store_url(self, name: str) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'stores' / f'{name}.db'}"
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        (self.data_dir / "stores").mkdir(exist_ok=True)
+        ensure_key_files(self.data_dir / "keys")
+        if self.nats_url is None:
+            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats").start()
+            self.nats_url = self.nats_server.url
+        asyncio.run(provision_platform(self.nats_url))
+        for name in SERVICE_NAMES:
+            self.services[name] = self._service(name)
+            self.services[name].start()
+        for service in self.services.values():
+            service.wait_ready()
+        self.write_endpoints()
+
+    def _service(self, name: str) -> ServiceProcess:
+        port = free_port()
+        env = {
+            "FPB_NATS_URL": self.nats_url or "",
+            "FPB_STORE_URL": self.store_url(name),
+            "FPB_KEYSTORE_URL": self.store_url("keystore"),
+            "FPB_KEY_DIR": str(self.data_dir / "keys"),
+            "FPB_HTTP_PORT": str(port),
+        }
+        return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)
+
+    def endpoints(self) -> dict:
+        return {"nats_url": self.nats_url, "services": {name: s.url for name, s in self.services.items()}}
+
+    def write_endpoints(self) -> Path:
+        path = self.data_dir / "endpoints.json"
+        path.write_text(json.dumps(self.endpoints(), indent=2))
+        return path
+
+    def restart(self, name: str) -> None:
+        self.services[name].start()
+        self.services[name].wait_ready()
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        if self.nats_server is not None:
+            self.nats_server.stop()

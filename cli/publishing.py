@@ -1,0 +1,124 @@
+"""Publish contract messages the way another county system does, and collect receipts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+
+TOWNSHIP_SUBJECT_HINT = (
+    'a township record needs its subject: wrap it as {"subject": "township.<code>.<kind>", "message": {...}} '
+    'or use the schema form "township.<code>.<kind>/v1"'
+)
+
+
+class InputError(ValueError):
+    pass
+
+
+@dataclass
+class Outgoing:
+    subject: str
+    record_id: str
+    body: bytes
+
+
+@dataclass
+class Published:
+    outgoing: Outgoing
+    stream: str
+    sequence: int
+    duplicate: bool
+    receipt: dict[str, Any] | None = None
+
+
+def parse_input(text: str) -> list[Outgoing]:
+    """One JSON object, a JSON array, or JSON Lines; each an envelope or {"subject", "message"}."""
+    text = text.strip()
+    if not text:
+        raise InputError("no input: expected a JSON object or JSON Lines")
+    try:
+        parsed = json.loads(text)
+        items = parsed if isinstance(parsed, list) else [parsed]
+    except json.JSONDecodeError:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise InputError(f"line {number}: not JSON ({error.msg})") from None
+    return [outgoing_of(item, index) for index, item in enumerate(items, start=1)]
+
+
+def outgoing_of(item: Any, index: int) -> Outgoing:
+    if not isinstance(item, dict):
+        raise InputError(f"record {index}: expected a JSON object")
+    if "message" in item and "subject" in item:
+        subject, message = item["subject"], item["message"]
+    else:
+        message = item
+        subject = subject_from_schema(message.get("schema"), index)
+    record_id = message.get("record_id") if isinstance(message, dict) else None
+    if not isinstance(record_id, str) or not record_id:
+        raise InputError(f"record {index}: record_id is missing (it is also the Nats-Msg-Id)")
+    return Outgoing(subject=subject, record_id=record_id, body=json.dumps(message, ensure_ascii=False).encode())
+
+
+def subject_from_schema(schema: Any, index: int) -> str:
+    if not isinstance(schema, str) or "/" not in schema:
+        raise InputError(f"record {index}: schema is missing or has no version (e.g. county.police.birth.registered/v1)")
+    subject = schema.rsplit("/", 1)[0]
+    parts = subject.split(".")
+    if parts[0] == "township" and not (len(parts) > 2 and parts[1].isdigit()):
+        raise InputError(f"record {index}: {TOWNSHIP_SUBJECT_HINT}")
+    return subject
+
+
+@dataclass
+class ReceiptCollector:
+    """Listens on fp.receipts.> from before the first publish, so no receipt is missed."""
+
+    wanted: set[str] = field(default_factory=set)
+    receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def on_message(self, message: Any) -> None:
+        try:
+            receipt = json.loads(message.data)
+        except ValueError:
+            return
+        record_id = receipt.get("record_id")
+        if record_id in self.wanted and record_id not in self.receipts:
+            self.receipts[record_id] = receipt
+            if self.wanted <= set(self.receipts):
+                self.arrived.set()
+
+
+async def publish_records(nats_url: str, records: Iterable[Outgoing], receipt_timeout: float = 15.0) -> list[Published]:
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=5)
+    try:
+        js = connection.jetstream()
+        collector = ReceiptCollector()
+        subscription = await connection.subscribe("fp.receipts.>", cb=collector.on_message)
+        published = []
+        for outgoing in records:
+            ack = await js.publish(outgoing.subject, outgoing.body, headers={"Nats-Msg-Id": outgoing.record_id}, timeout=10)
+            published.append(Published(outgoing, ack.stream, ack.seq, bool(ack.duplicate)))
+            if not ack.duplicate:  # the broker drops a duplicate within its window: no new receipt
+                collector.wanted.add(outgoing.record_id)
+        if collector.wanted:
+            try:
+                await asyncio.wait_for(collector.arrived.wait(), receipt_timeout)
+            except TimeoutError:
+                pass
+        await subscription.unsubscribe()
+        for item in published:
+            item.receipt = collector.receipts.get(item.outgoing.record_id)
+        return published
+    finally:
+        await connection.close()

@@ -1,0 +1,3 @@
+from services.enforcement.bootstrap import main
+
+main()

@@ -1,0 +1,55 @@
+"""The one place that assembles the intake service. Nothing connects at import."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.intake.adapters.duty_register_file import load_duty_register
+from services.intake.adapters.outbox import translate
+from services.intake.application.handlers import IntakeUseCase
+from services.intake.domain.submission import submission_id
+from services.intake.entrypoints.asyncapi import document
+from services.intake.entrypoints.inbox import INBOX_CONSUMER, InboxEntrypoint
+from services.intake.settings import IntakeSettings
+from shared.assembly import finish, wire
+from shared.eventstore.application import ServiceApplication
+from shared.messaging.consumer import Delivery, DurableConsumer
+from shared.observability.http import parse_uuid
+from shared.observability.logging import configure_logging
+from shared.privacy.keys import open_protector
+from shared.runtime import Service, run_until_signalled
+
+NAME = "intake"
+
+
+class IntakeStore(ServiceApplication):
+    name = "intake"
+
+
+def resolve(ref: str) -> UUID | None:
+    """A submission or rejection UUID, or "source:record_id" (e.g. police:PSB-2026-000123)."""
+    if (uuid := parse_uuid(ref)) is not None:
+        return uuid
+    source, _, record_id = ref.partition(":")
+    return submission_id(source, record_id) if record_id else None
+
+
+def bootstrap(settings: IntakeSettings) -> Service:
+    wiring = wire(NAME, settings, IntakeStore(settings.store_url), translate)
+    protector = open_protector(settings.keystore_url, settings.key_dir)
+    use_case = IntakeUseCase(wiring.store, protector, load_duty_register(settings.duty_register_path))
+
+    def protect_raw(delivery: Delivery) -> dict[str, Any]:
+        # A poison inbound record may hold personal data: keep its bytes encrypted.
+        return {"raw": protector.encrypt_raw(f"{delivery.stream}:{delivery.stream_sequence}", delivery.body)}
+
+    entrypoint = InboxEntrypoint(use_case, wiring.publisher, wiring.relay.wake)
+    consumer = DurableConsumer(INBOX_CONSUMER, entrypoint, wiring.publisher, wiring.metrics, protect_raw)
+    return finish(wiring, [consumer], resolve, document, closers=[protector.close])
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    configure_logging(NAME, settings.log_level)
+    run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

@@ -1,0 +1,48 @@
+"""Intake's routing table: what it consumes, and what each delivery becomes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from services.intake.application.handlers import Accepted, AlreadyHandled, Duplicate, IntakeUseCase, Rejected
+from shared.contracts.receipts import Receipt, receipt_message
+from shared.messaging.consumer import Delivery
+from shared.messaging.publisher import Publisher
+from shared.messaging.topology import ConsumerSpec
+
+INBOX_CONSUMER = ConsumerSpec(
+    stream="COUNTY_INBOX",
+    durable="intake",
+    filter_subjects=("county.>", "township.>"),
+    description="Every inbound record of CONTRACT.md, validated and recorded once",
+)
+
+CONSUMERS = (INBOX_CONSUMER,)
+
+
+class InboxEntrypoint:
+    def __init__(self, use_case: IntakeUseCase, publisher: Publisher, wake_relay: Callable[[], None]) -> None:
+        self._use_case = use_case
+        self._publisher = publisher
+        self._wake_relay = wake_relay
+
+    async def __call__(self, delivery: Delivery) -> str:
+        outcome = await asyncio.to_thread(self._use_case.record, delivery)
+        match outcome:
+            case Accepted():
+                self._wake_relay()
+                return "ok"
+            case Rejected():
+                self._wake_relay()
+                return "rejected"
+            case AlreadyHandled():
+                return "redelivered"
+            case Duplicate(first=first):
+                # Nothing is stored for a duplicate, so its receipt goes out directly;
+                # a crash before the ack redelivers it and the receipt is sent again.
+                receipt = Receipt(record_id=first.record_id, accepted=True, submission_id=str(first.id), duplicate=True)
+                message_id = f"intake-dup-{delivery.stream}-{delivery.stream_sequence}"
+                await self._publisher.publish(receipt_message(first.source, receipt, message_id))
+                return "duplicate"
+        raise AssertionError(f"unhandled outcome {outcome!r}")

@@ -1,0 +1,93 @@
+"""Apply projection changes to SQL, once per message, and read the models back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
+from services.reporting.domain.projections import Change, Increment, Upsert
+from shared.eventstore.backend import sqlalchemy_url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class ReadModelStore:
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self._insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def apply(self, message_id: str, stream: str, sequence: int, changes: Sequence[Change]) -> bool:
+        """Apply the changes and record the message, in one transaction. False if seen before."""
+        with self.engine.begin() as conn:
+            marked = conn.execute(
+                self._insert(processed_messages)
+                .values(message_id=message_id, stream=stream, stream_sequence=sequence)
+                .on_conflict_do_nothing(index_elements=["message_id"])
+            )
+            if marked.rowcount == 0:
+                return False
+            for change in changes:
+                conn.execute(self._statement(change))
+        return True
+
+    def _statement(self, change: Change) -> Any:
+        table = TABLES[change.table]
+        if isinstance(change, Increment):
+            statement = self._insert(table).values(**change.key, **{change.column: change.by})
+            return statement.on_conflict_do_update(
+                index_elements=list(change.key), set_={change.column: table.c[change.column] + change.by}
+            )
+        if isinstance(change, Upsert):
+            statement = self._insert(table).values(**change.key, **change.values)
+            return statement.on_conflict_do_update(index_elements=list(change.key), set_=change.values)
+        raise TypeError(f"unknown change {change!r}")
+
+    def clear(self) -> None:
+        with self.engine.begin() as conn:
+            for table in (*READ_MODELS, processed_messages):
+                conn.execute(delete(table))
+
+    def rows(self, table_name: str, **where: Any) -> list[dict[str, Any]]:
+        table = TABLES[table_name]
+        query = select(table).order_by(*table.primary_key.columns)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def count(self, table_name: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(TABLES[table_name])).scalar_one()
+
+    def digest(self) -> dict[str, Any]:
+        """A fingerprint of every read model: equal digests mean identical contents."""
+        tables = {}
+        overall = hashlib.sha256()
+        for table in READ_MODELS:
+            rows = self.rows(table.name)
+            body = json.dumps(rows, sort_keys=True, ensure_ascii=False, default=str).encode()
+            tables[table.name] = {"rows": len(rows), "sha256": hashlib.sha256(body).hexdigest()}
+            overall.update(table.name.encode() + b"\0" + body)
+        return {"sha256": overall.hexdigest(), "tables": tables}

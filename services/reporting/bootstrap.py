@@ -1,0 +1,36 @@
+"""The one place that assembles the reporting service. Nothing connects at import."""
+
+from __future__ import annotations
+
+from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.application.projector import Projector
+from services.reporting.entrypoints.asyncapi import document
+from services.reporting.entrypoints.http import add_report_routes
+from services.reporting.entrypoints.routes import CONSUMERS
+from services.reporting.settings import ReportingSettings
+from shared.messaging.consumer import DurableConsumer
+from shared.messaging.publisher import Publisher
+from shared.observability.http import service_http
+from shared.observability.logging import configure_logging
+from shared.observability.metrics import ServiceMetrics
+from shared.runtime import Service, make_broker, readiness_of, run_until_signalled
+
+NAME = "reporting"
+
+
+def bootstrap(settings: ReportingSettings) -> Service:
+    metrics = ServiceMetrics(NAME)
+    broker = make_broker(settings.nats_url, NAME)
+    publisher = Publisher(broker, metrics)
+    read_models = ReadModelStore(settings.store_url)
+    projector = Projector(read_models)
+    consumers = [DurableConsumer(spec, projector.handle, publisher, metrics) for spec in CONSUMERS]
+    http = service_http(NAME, metrics, readiness_of(broker, read_models.ping), document)
+    add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream())
+    return Service(name=NAME, broker=broker, metrics=metrics, http=http, consumers=consumers, closers=[read_models.close])
+
+
+def main() -> None:
+    settings = ReportingSettings()
+    configure_logging(NAME, settings.log_level)
+    run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

@@ -1,0 +1,76 @@
+"""What each integration event changes in the read models. Pure: no SQL here.
+
+Projections never decide anything: they only count and copy facts, and every value
+comes from the event itself (never the clock), so a rebuild from the streams gives
+exactly the same rows as the live models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.contracts.events.enforcement import CaseOpenedV1
+from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1
+from shared.contracts.events.verification import ApplicationOpenedV1
+from shared.contracts.integration import ReceivedEvent
+
+
+@dataclass(frozen=True)
+class Increment:
+    table: str
+    key: dict[str, Any]
+    column: str
+    by: int = 1
+
+
+@dataclass(frozen=True)
+class Upsert:
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Change = Increment | Upsert
+
+
+def changes_for(received: ReceivedEvent) -> list[Change]:
+    payload = received.payload
+    match payload:
+        case SubmissionAcceptedV1():
+            key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind}
+            return [Increment("rm_submissions", key, "accepted")]
+        case SubmissionRejectedV1():
+            return [Increment("rm_rejections", {"source": payload.source}, "rejected")]
+        case ApplicationOpenedV1():
+            return [
+                Upsert(
+                    "rm_applications",
+                    {"application_id": payload.application_id},
+                    {
+                        "application_kind": payload.application_kind,
+                        "township_code": payload.township_code,
+                        "section": payload.section,
+                        "status": "submitted",
+                        "received_on": payload.received_on,
+                        "opened_at": payload.opened_at.isoformat(),
+                    },
+                )
+            ]
+        case CaseOpenedV1():
+            return [
+                Upsert(
+                    "rm_cases",
+                    {"case_id": payload.case_id},
+                    {
+                        "case_number": payload.case_number,
+                        "origin": payload.origin,
+                        "category": payload.category,
+                        "township_code": payload.township_code or "",
+                        "section": payload.section,
+                        "status": "open",
+                        "opened_at": payload.opened_at.isoformat(),
+                    },
+                )
+            ]
+    return []

@@ -1,0 +1,44 @@
+"""Reporting's HTTP API: the read models, their digest, and rebuild.
+
+Labels are Chinese first with English beside them (staff read these).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.application.projector import Projector
+from services.reporting.entrypoints.routes import CONSUMERS
+from shared.contracts.townships import TOWNSHIPS
+
+
+def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Projector, jetstream: Any) -> None:
+    @http.get("/reports/submissions", summary="各乡镇各来源受理数 Submissions by township and source")
+    async def submissions() -> dict[str, Any]:
+        rows = await asyncio.to_thread(read_models.rows, "rm_submissions")
+        for row in rows:
+            row["township_name"] = TOWNSHIPS.get(row["township_code"], "")
+        rejected = await asyncio.to_thread(read_models.rows, "rm_rejections")
+        return {"title": "受理情况 Submissions", "accepted": rows, "rejected": rejected}
+
+    @http.get("/reports/applications", summary="申请件 Applications")
+    async def applications(status: str | None = None) -> dict[str, Any]:
+        where = {"status": status} if status else {}
+        return {"title": "申请件 Applications", "rows": await asyncio.to_thread(read_models.rows, "rm_applications", **where)}
+
+    @http.get("/reports/cases", summary="案件 Cases")
+    async def cases(status: str | None = None) -> dict[str, Any]:
+        where = {"status": status} if status else {}
+        return {"title": "案件 Cases", "rows": await asyncio.to_thread(read_models.rows, "rm_cases", **where)}
+
+    @http.get("/read-models/digest", summary="Fingerprint of every read model")
+    async def digest() -> dict[str, Any]:
+        return await asyncio.to_thread(read_models.digest)
+
+    @http.post("/admin/rebuild", summary="Drop and rebuild every read model from the streams")
+    async def rebuild() -> dict[str, Any]:
+        return await projector.rebuild(jetstream(), CONSUMERS)

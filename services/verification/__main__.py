@@ -1,0 +1,3 @@
+from services.verification.bootstrap import main
+
+main()

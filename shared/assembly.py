@@ -1,0 +1,56 @@
+"""The pieces every event-sourced service is wired from, so each bootstrap() only
+says what is particular to its service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.eventstore.application import ServiceApplication
+from shared.messaging.consumer import DurableConsumer
+from shared.messaging.publisher import Publisher
+from shared.messaging.relay import OutboxRelay, RelayPositions, Translator
+from shared.observability.http import Resolver, service_http
+from shared.observability.metrics import ServiceMetrics
+from shared.runtime import Service, make_broker, readiness_of
+from shared.settings import ServiceSettings
+
+
+@dataclass
+class Wiring:
+    name: str
+    store: ServiceApplication
+    metrics: ServiceMetrics
+    publisher: Publisher
+    relay: OutboxRelay
+    positions: RelayPositions
+    broker: Any
+
+
+def wire(name: str, settings: ServiceSettings, store: ServiceApplication, translate: Translator) -> Wiring:
+    metrics = ServiceMetrics(name)
+    broker = make_broker(settings.nats_url, name)
+    publisher = Publisher(broker, metrics)
+    positions = RelayPositions(settings.store_url)
+    relay = OutboxRelay(name, store, translate, positions, publisher, metrics)
+    return Wiring(name, store, metrics, publisher, relay, positions, broker)
+
+
+def finish(
+    wiring: Wiring,
+    consumers: Sequence[DurableConsumer],
+    resolve: Resolver,
+    asyncapi: Callable[[], dict[str, Any]],
+    closers: Sequence[Callable[[], None]] = (),
+) -> Service:
+    http = service_http(wiring.name, wiring.metrics, readiness_of(wiring.broker, wiring.store.log_head), asyncapi, wiring.store, resolve)
+    return Service(
+        name=wiring.name,
+        broker=wiring.broker,
+        metrics=wiring.metrics,
+        http=http,
+        consumers=list(consumers),
+        relays=[wiring.relay],
+        closers=[wiring.positions.close, *closers, wiring.store.close],
+    )

@@ -1,0 +1,126 @@
+"""Integration events: the only messages services exchange (DESIGN.md).
+
+Every integration event travels in the same envelope; its `payload` is described by a
+versioned pydantic model registered below. Consumers call `read_event`, which
+validates the envelope, upcasts older payload versions to the current one, and
+validates the payload, so a handler only ever sees the latest version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IntegrationEnvelope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(description="Unique and stable: also the Nats-Msg-Id")
+    type: str = Field(description="e.g. intake.submission.accepted")
+    version: int = Field(ge=1)
+    producer: str
+    aggregate_id: str
+    aggregate_version: int
+    occurred_at: datetime = Field(description="When the fact happened in the producing service")
+    correlation_id: str = Field(description="The inbound record that started the chain")
+    causation_id: str = Field(description="The message that caused this event")
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """Something to publish with a PubAck and a de-duplication id."""
+
+    subject: str
+    body: bytes
+    message_id: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    current_version: int
+    model: type[BaseModel]
+    upcasters: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+
+    def upcast(self, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+        if version > self.current_version:
+            raise UnknownEventError(f"{self.name} v{version} is newer than this service understands (v{self.current_version})")
+        while version < self.current_version:
+            payload = self.upcasters[version](payload)
+            version += 1
+        return payload
+
+
+class UnknownEventError(ValueError):
+    pass
+
+
+REGISTRY: dict[str, EventType] = {}
+
+
+def register(event_type: EventType) -> EventType:
+    REGISTRY[event_type.name] = event_type
+    return event_type
+
+
+def make_event(
+    *,
+    event_type: EventType,
+    event_id: str,
+    producer: str,
+    aggregate_id: str,
+    aggregate_version: int,
+    occurred_at: datetime,
+    correlation_id: str,
+    causation_id: str,
+    payload: BaseModel,
+    subject: str,
+) -> OutgoingMessage:
+    envelope = IntegrationEnvelope(
+        event_id=event_id,
+        type=event_type.name,
+        version=event_type.current_version,
+        producer=producer,
+        aggregate_id=aggregate_id,
+        aggregate_version=aggregate_version,
+        occurred_at=occurred_at,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        payload=payload.model_dump(mode="json"),
+    )
+    return OutgoingMessage(
+        subject=subject,
+        body=envelope.model_dump_json().encode(),
+        message_id=event_id,
+        headers=trace_headers(correlation_id, event_id),
+    )
+
+
+def trace_headers(correlation_id: str, causation_id: str) -> dict[str, str]:
+    return {"Fp-Correlation-Id": correlation_id, "Fp-Causation-Id": causation_id}
+
+
+@dataclass(frozen=True)
+class ReceivedEvent:
+    envelope: IntegrationEnvelope
+    payload: BaseModel
+
+
+def read_event(body: bytes) -> ReceivedEvent:
+    envelope = IntegrationEnvelope.model_validate_json(body)
+    event_type = REGISTRY.get(envelope.type)
+    if event_type is None:
+        raise UnknownEventError(f"unknown integration event type {envelope.type!r}")
+    payload = event_type.upcast(envelope.version, envelope.payload)
+    return ReceivedEvent(envelope=envelope, payload=event_type.model.model_validate(payload))
+
+
+def json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()

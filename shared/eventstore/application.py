@@ -1,0 +1,114 @@
+"""The base of every service's eventsourcing application.
+
+Adds what the platform needs on top of the library: configuration from one store URL,
+idempotent handling of a message (the record that a message was handled is saved in
+the same transaction as the events it caused), and history as of a point in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError, Notification
+
+from shared.eventstore.backend import event_store_env
+from shared.ids import stable_id
+
+
+class HandledMessage(Aggregate):
+    """Marks one inbound message as handled. Saving it twice fails, atomically with the
+    events the message caused, so a redelivered or republished message changes nothing."""
+
+    @staticmethod
+    def create_id(message_id: str) -> UUID:
+        return stable_id("handled-message", message_id)
+
+    @event("Handled")
+    def __init__(self, message_id: str, subject: str) -> None:
+        self.message_id = message_id
+        self.subject = subject
+
+
+class StaleAggregateError(Exception):
+    """A concurrent writer saved the same aggregate first; retry the command."""
+
+
+class ServiceApplication(Application):
+    """One service's event store. `store_url` is sqlite:///... or postgresql://..."""
+
+    def __init__(self, store_url: str, extra_env: dict[str, str] | None = None) -> None:
+        env = event_store_env(store_url)
+        env.update(extra_env or {})
+        super().__init__(env=env)
+
+    def find(self, aggregate_id: UUID) -> Any:
+        """The aggregate, or None when it does not exist."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def was_handled(self, message_id: str) -> bool:
+        return next(iter(self.events.get(HandledMessage.create_id(message_id), lte=1)), None) is not None
+
+    def save_once(self, message_id: str, subject: str, *aggregates: Aggregate) -> bool:
+        """Save the aggregates' new events together with the handled-message marker.
+
+        Returns False (and saves nothing) when the message was handled before.
+        """
+        marker = HandledMessage(message_id=message_id, subject=subject)
+        try:
+            self.save(marker, *aggregates)
+        except IntegrityError:
+            if self.was_handled(message_id):
+                return False
+            raise StaleAggregateError(f"stale aggregate while handling {message_id}") from None
+        return True
+
+    def read_log(self, after: int, limit: int) -> Sequence[Notification]:
+        """Notifications with id > after (the outbox is the store's own log)."""
+        return self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+
+    def log_head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def decode(self, notification: Notification) -> Any:
+        return self.mapper.to_domain_event(notification)
+
+    def history(self, aggregate_id: UUID, as_of: datetime | None = None) -> tuple[list[Any], Any]:
+        """The aggregate's events (up to as_of, inclusive) and the state they produce."""
+        events = [e for e in self.events.get(aggregate_id) if as_of is None or e.timestamp <= as_of]
+        state = None
+        for domain_event in events:
+            state = domain_event.mutate(state)
+        return events, state
+
+
+def aggregate_state(aggregate: Any) -> dict[str, Any]:
+    """Public attributes of an aggregate, for display."""
+    if aggregate is None:
+        return {}
+    state = {"id": str(aggregate.id), "version": aggregate.version}
+    state.update({k: v for k, v in vars(aggregate).items() if not k.startswith("_")})
+    return state
+
+
+def event_record(domain_event: Any) -> dict[str, Any]:
+    """An event as a plain dict for display and HTTP."""
+    payload = {
+        k: v
+        for k, v in vars(domain_event).items()
+        if k not in ("originator_id", "originator_version", "timestamp")
+    }
+    return {
+        "type": type(domain_event).__qualname__,
+        "version": domain_event.originator_version,
+        "timestamp": domain_event.timestamp.isoformat(),
+        "data": payload,
+    }
+

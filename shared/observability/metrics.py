@@ -1,0 +1,52 @@
+"""Prometheus metrics every service exports on GET /metrics.
+
+Each service gets its own registry so that tests can run several services in one
+process without label clashes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_TOWNSHIP_TOKEN = re.compile(r"\.\d{9}\.")
+
+
+def message_type(subject: str) -> str:
+    """A bounded label: township codes in subjects collapse to '*'."""
+    return _TOWNSHIP_TOKEN.sub(".*.", subject)
+
+
+class ServiceMetrics:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.messages_in = Counter(
+            "fpb_messages_in", "Messages consumed, by type and outcome (ok, duplicate, retry, dead_letter)",
+            ["service", "type", "outcome"], registry=self.registry,
+        )
+        self.messages_out = Counter(
+            "fpb_messages_out", "Messages published with a PubAck, by type (duplicate=true when the broker had it already)",
+            ["service", "type", "duplicate"], registry=self.registry,
+        )
+        self.handling_seconds = Histogram(
+            "fpb_handling_seconds", "Time to handle one consumed message",
+            ["service", "type"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.consumer_lag = Gauge(
+            "fpb_consumer_lag_messages", "Messages waiting for a durable consumer (num_pending + ack pending)",
+            ["service", "consumer"], registry=self.registry,
+        )
+        self.relay_lag = Gauge(
+            "fpb_relay_lag_events", "Events in the store's log not yet published by the outbox relay",
+            ["service"], registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "fpb_dead_letters", "Messages sent to the dead-letter stream, by consumer and reason",
+            ["service", "consumer", "reason"], registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

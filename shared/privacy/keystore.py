@@ -1,0 +1,105 @@
+"""Per-person data keys (PIPL): one AES-256-GCM key per data subject.
+
+Keys live in their own database, never in an event log, wrapped (encrypted) with a
+master key. Erasing a person's key makes every copy of their encrypted fields
+unreadable (in stores, streams and backups) while the events themselves, and any
+hash chain over them, stay intact ("crypto-shredding").
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime, timezone
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, create_engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shared.eventstore.backend import sqlalchemy_url
+
+metadata = MetaData()
+data_keys = Table(
+    "fpb_data_keys",
+    metadata,
+    Column("subject_ref", String(64), primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+
+class KeyErasedError(LookupError):
+    """The data subject's key was erased: their personal data can no longer be read."""
+
+
+class KeyStore:
+    def __init__(self, url: str, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ValueError("the master key must be 32 bytes")
+        self._engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
+        metadata.create_all(self._engine)
+        self._master = AESGCM(master_key)
+        self._cache: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def key_for(self, subject_ref: str) -> bytes:
+        """The subject's data key, created on first use."""
+        with self._lock:
+            cached = self._cache.get(subject_ref)
+        if cached is not None:
+            return cached
+        key = self._load(subject_ref)
+        if key is None:
+            key = self._create(subject_ref)
+        with self._lock:
+            if len(self._cache) > 100_000:  # bounded memory
+                self._cache.clear()
+            self._cache[subject_ref] = key
+        return key
+
+    def existing_key(self, subject_ref: str) -> bytes:
+        key = self._cache.get(subject_ref) or self._load(subject_ref)
+        if key is None:
+            raise KeyErasedError(f"no data key for subject {subject_ref[:12]}…")
+        return key
+
+    def erase(self, subject_ref: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(data_keys)
+                .where(data_keys.c.subject_ref == subject_ref)
+                .values(wrapped_key=None, erased_at=datetime.now(timezone.utc))
+            )
+        with self._lock:
+            self._cache.pop(subject_ref, None)
+
+    def _load(self, subject_ref: str) -> bytes | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(data_keys.c.wrapped_key, data_keys.c.erased_at).where(data_keys.c.subject_ref == subject_ref)).first()
+        if row is None:
+            return None
+        if row.wrapped_key is None:
+            raise KeyErasedError(f"data key of subject {subject_ref[:12]}… was erased on {row.erased_at:%Y-%m-%d}")
+        return self._unwrap(subject_ref, row.wrapped_key)
+
+    def _create(self, subject_ref: str) -> bytes:
+        key = AESGCM.generate_key(bit_length=256)
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(data_keys).values(subject_ref=subject_ref, wrapped_key=self._wrap(subject_ref, key), created_at=datetime.now(timezone.utc)))
+        except IntegrityError:  # another service created it first: use theirs
+            existing = self._load(subject_ref)
+            assert existing is not None
+            return existing
+        return key
+
+    def _wrap(self, subject_ref: str, key: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._master.encrypt(nonce, key, subject_ref.encode())
+
+    def _unwrap(self, subject_ref: str, wrapped: bytes) -> bytes:
+        return self._master.decrypt(wrapped[:12], wrapped[12:], subject_ref.encode())

@@ -1,0 +1,83 @@
+"""Protect personal fields of a record before it is stored or published.
+
+- `person_ref(id_number)`: a keyed hash (HMAC-SHA256) of a resident ID, used to match
+  the same person across services and agencies without revealing the number.
+- `protect(...)`: replaces each sensitive field with an encrypted token
+  `{"$enc": "v1", "subject": <ref>, "ct": <base64>}` under the data subject's own key.
+  The token names its subject, so whoever holds the key store can decrypt it, and
+  erasing that one key shreds it everywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import os
+from hashlib import sha256
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shared.privacy.keystore import KeyErasedError, KeyStore
+
+TOKEN_MARK = "$enc"
+
+
+class PersonalDataProtector:
+    def __init__(self, keystore: KeyStore, matching_key: bytes) -> None:
+        self._keys = keystore
+        self._matching_key = matching_key
+
+    def person_ref(self, id_number: str) -> str:
+        return hmac.new(self._matching_key, id_number.encode(), sha256).hexdigest()
+
+    def subject_ref_for_record(self, source: str, record_id: str) -> str:
+        """Data subject of a record about no identified person (e.g. an anonymous tip)."""
+        return "rec-" + hmac.new(self._matching_key, f"{source}:{record_id}".encode(), sha256).hexdigest()[:60]
+
+    def encrypt(self, subject_ref: str, value: Any, field: str) -> dict[str, str]:
+        key = self._keys.key_for(subject_ref)
+        nonce = os.urandom(12)
+        plaintext = json.dumps(value, ensure_ascii=False).encode()
+        ciphertext = AESGCM(key).encrypt(nonce, plaintext, field.encode())
+        return {TOKEN_MARK: "v1", "subject": subject_ref, "field": field, "ct": base64.b64encode(nonce + ciphertext).decode()}
+
+    def decrypt(self, token: dict[str, str]) -> Any:
+        key = self._keys.existing_key(token["subject"])
+        blob = base64.b64decode(token["ct"])
+        plaintext = AESGCM(key).decrypt(blob[:12], blob[12:], token["field"].encode())
+        return json.loads(plaintext)
+
+    def encrypt_raw(self, record_key: str, body: bytes) -> dict[str, str]:
+        """Raw bytes of a record that could not be read (it may still hold personal data),
+        under a key of its own so it can be erased on its own."""
+        subject_ref = self.subject_ref_for_record("raw", record_key)
+        return self.encrypt(subject_ref, base64.b64encode(body).decode(), "raw")
+
+    def close(self) -> None:
+        self._keys.close()
+
+    def protect(self, data: dict[str, Any], sensitive_fields: tuple[str, ...], subject_ref: str) -> dict[str, Any]:
+        protected = dict(data)
+        for field in sensitive_fields:
+            if protected.get(field) is not None:
+                protected[field] = self.encrypt(subject_ref, protected[field], field)
+        return protected
+
+    def reveal(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Decrypt every token in a record; erased subjects read as "[erased]"."""
+        revealed = {}
+        for field, value in data.items():
+            if is_token(value):
+                try:
+                    revealed[field] = self.decrypt(value)
+                except KeyErasedError:
+                    revealed[field] = "[erased]"
+            else:
+                revealed[field] = value
+        return revealed
+
+
+def is_token(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(TOKEN_MARK) == "v1"

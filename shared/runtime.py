@@ -1,0 +1,111 @@
+"""Run one assembled service: broker, consumers, relay, HTTP; stop cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+
+from shared.messaging.consumer import DurableConsumer
+from shared.messaging.relay import OutboxRelay
+from shared.observability.metrics import ServiceMetrics
+
+log = structlog.get_logger("runtime")
+
+
+def make_broker(nats_url: str, service: str) -> NatsBroker:
+    """Long-running connection settings (DESIGN.md): short connect timeout, reconnect forever."""
+
+    async def on_error(error: Exception) -> None:
+        log.warning("nats_error", error=repr(error))
+
+    return NatsBroker(
+        nats_url.split(","),
+        name=f"fpb-{service}",
+        connect_timeout=3,
+        reconnect_time_wait=0.5,
+        max_reconnect_attempts=-1,
+        allow_reconnect=True,
+        error_cb=on_error,
+        logger=None,
+    )
+
+
+def readiness_of(broker: NatsBroker, probe_store: Callable[[], object]) -> Callable[[], Awaitable[dict[str, bool]]]:
+    """Ready only when the broker is connected and the store answers the probe."""
+
+    async def check() -> dict[str, bool]:
+        try:
+            broker_ok = broker.connection.is_connected
+        except Exception:  # noqa: BLE001 - not connected yet
+            broker_ok = False
+        try:
+            await asyncio.wait_for(asyncio.to_thread(probe_store), 2.0)
+            store_ok = True
+        except Exception:  # noqa: BLE001 - store unreachable
+            store_ok = False
+        return {"broker": broker_ok, "store": store_ok}
+
+    return check
+
+
+@dataclass
+class Service:
+    name: str
+    broker: NatsBroker
+    metrics: ServiceMetrics
+    http: FastAPI
+    consumers: list[DurableConsumer] = field(default_factory=list)
+    relays: list[OutboxRelay] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    async def monitor_lag(self, stop: asyncio.Event, every: float = 2.0) -> None:
+        while not stop.is_set():
+            try:
+                js = self.broker.connection.jetstream()
+                for consumer in self.consumers:
+                    info = await js.consumer_info(consumer.spec.stream, consumer.spec.durable)
+                    lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
+                    self.metrics.consumer_lag.labels(self.name, consumer.spec.durable).set(lag)
+            except Exception as error:  # noqa: BLE001 - broker may be restarting
+                log.debug("lag_probe_failed", error=repr(error))
+            try:
+                await asyncio.wait_for(stop.wait(), every)
+            except TimeoutError:
+                pass
+
+    async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
+        for consumer in self.consumers:
+            consumer.attach(self.broker)
+        await self.broker.start()
+        server = uvicorn.Server(uvicorn.Config(self.http, host=host, port=port, log_level="warning", lifespan="off"))
+        tasks = [asyncio.create_task(relay.run(stop)) for relay in self.relays]
+        tasks.append(asyncio.create_task(self.monitor_lag(stop)))
+        http_task = asyncio.create_task(server.serve())
+        log.info("service_started", http=f"http://{host}:{port}")
+        await stop.wait()
+        log.info("service_stopping")
+        await asyncio.gather(*tasks, return_exceptions=True)  # relays finish their batch in hand
+        await self.broker.stop()  # unacked messages stay in the broker for the next start
+        server.should_exit = True
+        await asyncio.gather(http_task, return_exceptions=True)
+        for close in self.closers:
+            close()
+        log.info("service_stopped")
+
+
+def run_until_signalled(service: Service, host: str, port: int) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await service.run(host, port, stop)
+
+    asyncio.run(main())

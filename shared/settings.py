@@ -1,0 +1,25 @@
+"""Settings every service shares; each service subclasses with its own prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FPB_", extra="ignore")
+
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server(s), comma-separated")
+    store_url: str = Field(description="This service's event store: sqlite:///path or postgresql://…")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+
+
+class PersonalDataSettings(ServiceSettings):
+    """For services that encrypt or match personal data."""
+
+    keystore_url: str = Field(description="The personal-data key store: sqlite:///path or postgresql://…")
+    key_dir: Path = Field(description="Directory holding master.key and matching.key (32 random bytes each)")
