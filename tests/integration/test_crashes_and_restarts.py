@@ -1,0 +1,78 @@
+"""The platform as separate processes: SIGKILL a service or restart the broker mid-stream,
+and compare counts end to end: nothing accepted is lost, nothing is counted twice."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+import pytest
+
+from cli.platform import Platform
+from support import eventually, numbered_records, publish_until_acked, reported_totals, stream_count
+
+RECORDS = 240
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def platform(request, tmp_path):
+    database_url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    running = Platform(tmp_path / "fpb", database_url=database_url)
+    running.start()
+    yield running
+    running.stop()
+
+
+async def wait_for_every_record(platform: Platform, js) -> dict[str, int]:
+    expected = {"accepted": RECORDS, "applications": RECORDS // 3, "cases": RECORDS // 3}
+    reporting = platform.services["reporting"].url
+    await eventually(lambda: reported_totals(reporting) == expected, timeout=90, every=0.5)
+    # And nothing twice in the streams between services either.
+    assert await stream_count(js, "FP_INTAKE", "fp.intake.accepted.>") == RECORDS
+    assert await stream_count(js, "FP_VERIFICATION") == RECORDS // 3
+    assert await stream_count(js, "FP_ENFORCEMENT") == RECORDS // 3
+    return reported_totals(reporting)
+
+
+async def test_killing_services_with_sigkill_mid_stream_loses_and_duplicates_nothing(platform):
+    connection = await nats.connect(platform.nats_url)
+    js = connection.jetstream()
+    for n, (subject, message) in enumerate(numbered_records(RECORDS)):
+        await publish_until_acked(js, subject, message)
+        if n == RECORDS // 4:
+            platform.services["intake"].kill()
+        if n == RECORDS // 3:
+            platform.restart("intake")
+        if n == RECORDS // 2:
+            platform.services["verification"].kill()
+            platform.services["reporting"].kill()
+        if n == 2 * RECORDS // 3:
+            platform.restart("verification")
+            platform.restart("reporting")
+        if n == 3 * RECORDS // 4:
+            platform.services["enforcement"].kill()
+            platform.restart("enforcement")
+    await wait_for_every_record(platform, js)
+    await connection.close()
+
+
+async def test_restarting_the_broker_while_publishers_keep_publishing_loses_nothing(platform):
+    connection = await nats.connect(platform.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    js = connection.jetstream()
+    for n, (subject, message) in enumerate(numbered_records(RECORDS)):
+        if n == RECORDS // 2:
+            platform.nats_server.stop()
+            restart = asyncio.get_running_loop().run_in_executor(None, restart_after, platform, 1.5)
+        await publish_until_acked(js, subject, message)
+    await restart
+    await wait_for_every_record(platform, js)
+    for service in platform.services.values():
+        assert service.is_ready(), f"{service.name} did not reconnect"
+    await connection.close()
+
+
+def restart_after(platform: Platform, seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+    platform.nats_server.start()
