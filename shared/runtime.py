@@ -81,17 +81,16 @@ class Service:
                 pass
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
-        for consumer in self.consumers:
-            consumer.attach(self.broker)
         await self.broker.start()
         server = uvicorn.Server(uvicorn.Config(self.http, host=host, port=port, log_level="warning", lifespan="off"))
         tasks = [asyncio.create_task(relay.run(stop)) for relay in self.relays]
+        tasks += [asyncio.create_task(consumer.run(self.broker.connection, stop)) for consumer in self.consumers]
         tasks.append(asyncio.create_task(self.monitor_lag(stop)))
         http_task = asyncio.create_task(server.serve())
         log.info("service_started", http=f"http://{host}:{port}")
         await stop.wait()
         log.info("service_stopping")
-        await asyncio.gather(*tasks, return_exceptions=True)  # relays finish their batch in hand
+        await asyncio.gather(*tasks, return_exceptions=True)  # relays and consumers finish what is in hand
         await self.broker.stop()  # unacked messages stay in the broker for the next start
         server.should_exit = True
         await asyncio.gather(http_task, return_exceptions=True)

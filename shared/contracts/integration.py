@@ -93,7 +93,7 @@ def make_event(
         occurred_at=occurred_at,
         correlation_id=correlation_id,
         causation_id=causation_id,
-        payload=payload.model_dump(mode="json"),
+        payload=payload.model_dump(mode="json", by_alias=True),
     )
     return OutgoingMessage(
         subject=subject,

@@ -22,7 +22,9 @@ class Receipt(BaseModel):
 
 
 def receipt_message(source: str, receipt: Receipt, message_id: str) -> OutgoingMessage:
-    body = receipt.model_dump_json(exclude_none=True).encode()
+    # record_id is always present (null when the record had none we could read);
+    # submission_id and errors only where they apply.
+    body = receipt.model_dump_json(exclude={name for name in ("submission_id", "errors") if getattr(receipt, name) is None}).encode()
     return OutgoingMessage(
         subject=f"fp.receipts.{source}",
         body=body,

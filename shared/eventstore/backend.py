@@ -62,3 +62,17 @@ def sqlalchemy_url(store_url: str) -> str:
     if scheme in ("postgres", "postgresql"):
         return "postgresql+psycopg://" + store_url.split("://", 1)[1]
     return store_url
+
+
+def create_tables(metadata, engine) -> None:
+    """create_all that tolerates another process creating the same tables at the same
+    moment (several services starting together on one PostgreSQL database)."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(3):
+        try:
+            metadata.create_all(engine)
+            return
+        except (ProgrammingError, IntegrityError):
+            if attempt == 2:
+                raise

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.contracts.integration import OutgoingMessage
 from shared.eventstore.application import ServiceApplication
-from shared.eventstore.backend import sqlalchemy_url
+from shared.eventstore.backend import create_tables, sqlalchemy_url
 from shared.messaging.publisher import Publisher
 from shared.observability.metrics import ServiceMetrics
 
@@ -43,7 +43,7 @@ class RelayPositions:
 
     def __init__(self, store_url: str) -> None:
         self._engine = create_engine(sqlalchemy_url(store_url))
-        metadata.create_all(self._engine)
+        create_tables(metadata, self._engine)
 
     def get(self, relay: str) -> int:
         with self._engine.connect() as conn:

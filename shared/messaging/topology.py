@@ -26,6 +26,9 @@ class ConsumerSpec:
     description: str = ""
     max_attempts: int = 5  # then the message goes to the dead-letter stream
     batch_size: int = 100
+    # How long one pull request waits on the server; messages are handled as they
+    # arrive, so this only sets how often an idle consumer asks again.
+    pull_expires_seconds: float = 2.0
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 1000  # bounds memory: the broker holds the rest (backpressure)
     backoff_seconds: tuple[float, ...] = field(default=(0.5, 2.0, 5.0, 15.0))

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, create_engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.eventstore.backend import sqlalchemy_url
+from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 metadata = MetaData()
 data_keys = Table(
@@ -38,7 +38,7 @@ class KeyStore:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-        metadata.create_all(self._engine)
+        create_tables(metadata, self._engine)
         self._master = AESGCM(master_key)
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
 from services.reporting.domain.projections import Change, Increment, Upsert
-from shared.eventstore.backend import sqlalchemy_url
+from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,7 +28,7 @@ class ReadModelStore:
         self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
         self._insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
 
     def close(self) -> None:

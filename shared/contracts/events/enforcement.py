@@ -11,7 +11,7 @@ from shared.contracts.integration import EventType, register
 
 class CaseOpenedV1(BaseModel):
     case_id: str
-    case_number: str = Field(description="Human-readable, e.g. ZF-2026-hotline-<8 hex>")
+    case_number: str = Field(description="Human-readable, ZF-<year>-<8 upper-case hex of the case id>")
     origin: str = Field(description="hotline_tip | petition | signal | officer")
     category: str
     township_code: str | None

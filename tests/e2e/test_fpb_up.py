@@ -1,0 +1,157 @@
+"""The platform started as a user starts it (`fpb up --demo`), driven through `fpb`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+FPB = str(Path(sys.executable).with_name("fpb"))
+SAMPLES = Path(__file__).parent.parent / "samples" / "inbound"
+
+
+def fpb(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [FPB, *args, "--data-dir", str(data_dir)], input=stdin, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("fpb")
+    log = open(data_dir / "up.out", "w+")
+    process = subprocess.Popen([FPB, "up", "--data-dir", str(data_dir), "--demo"], stdout=log, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 240
+    while "Press Ctrl-C to stop." not in (data_dir / "up.out").read_text():
+        assert process.poll() is None, (data_dir / "up.out").read_text()
+        assert time.monotonic() < deadline, "fpb up did not finish starting and loading the demo"
+        time.sleep(0.5)
+    endpoints = json.loads((data_dir / "endpoints.json").read_text())
+    yield data_dir, endpoints, process
+    if process.poll() is None:
+        process.kill()
+
+
+def test_fpb_up_writes_its_endpoints_and_every_service_is_ready(platform):
+    data_dir, endpoints, _ = platform
+    assert endpoints["nats_url"].startswith("nats://127.0.0.1:")
+    assert set(endpoints["services"]) == {"intake", "verification", "enforcement", "reporting"}
+    for url in endpoints["services"].values():
+        assert httpx.get(f"{url}/readyz").json()["ready"] is True
+    output = (data_dir / "up.out").read_text()
+    assert "demo:" in output and "accepted" in output
+
+
+def test_the_demo_data_reaches_every_read_model(platform):
+    _, endpoints, _ = platform
+    reporting = endpoints["services"]["reporting"]
+    submissions = httpx.get(f"{reporting}/reports/submissions").json()["accepted"]
+    assert {row["township_code"] for row in submissions if row["township_code"]} >= {"130132100", "130132206"}
+    assert len({row["kind"] for row in submissions}) == 14
+    assert httpx.get(f"{reporting}/reports/applications").json()["rows"]
+    assert httpx.get(f"{reporting}/reports/cases").json()["rows"]
+
+
+def test_fpb_publish_prints_pubacks_then_receipts_for_valid_invalid_and_duplicate_records(platform):
+    data_dir, endpoints, _ = platform
+    sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())
+    valid = dict(sample["message"], record_id="PSB-E2E-0001")
+    invalid = dict(valid, record_id="PSB-E2E-0002", data=dict(valid["data"], mother_id_number="130132199001011230"))
+    lines = "\n".join(json.dumps(m, ensure_ascii=False) for m in (valid, invalid, valid))
+    result = fpb("publish", "-", data_dir=data_dir, stdin=lines)
+    assert result.returncode == 1, result.stdout + result.stderr  # one record was rejected
+    assert result.stdout.count("PubAck") == 3
+    assert "PubAck PSB-E2E-0001: stream=COUNTY_INBOX" in result.stdout
+    assert "duplicate: the broker already had it" in result.stdout
+    assert '"accepted": true' in result.stdout and '"submission_id"' in result.stdout
+    assert '"field": "data.mother_id_number"' in result.stdout and "check digit" in result.stdout
+
+    reporting = endpoints["services"]["reporting"]
+    history = fpb("history", "police:PSB-E2E-0001", data_dir=data_dir)
+    assert history.returncode == 0 and "Submission.Accepted" in history.stdout and "执法大队" in history.stdout
+
+
+def test_a_record_republished_after_the_broker_window_gets_a_duplicate_receipt(platform):
+    import asyncio
+
+    import nats
+
+    data_dir, endpoints, _ = platform
+    sample = json.loads((SAMPLES / "hotline.tip.received.v1.json").read_text())
+    message = dict(sample["message"], record_id="HL-E2E-0001")
+
+    async def publish_twice() -> list[dict]:
+        connection = await nats.connect(endpoints["nats_url"])
+        receipts: list[dict] = []
+        await connection.subscribe("fp.receipts.hotline", cb=functools.partial(_append, receipts))
+        js = connection.jetstream()
+        body = json.dumps(message).encode()
+        await js.publish(sample["subject"], body, headers={"Nats-Msg-Id": "HL-E2E-0001"})
+        await js.publish(sample["subject"], body, headers={"Nats-Msg-Id": "HL-E2E-0001-an-hour-later"})
+        for _ in range(100):
+            if len([r for r in receipts if r["record_id"] == "HL-E2E-0001"]) == 2:
+                break
+            await asyncio.sleep(0.1)
+        await connection.close()
+        return [r for r in receipts if r["record_id"] == "HL-E2E-0001"]
+
+    receipts = asyncio.run(publish_twice())
+    assert len(receipts) == 2
+    assert receipts[0]["submission_id"] == receipts[1]["submission_id"]
+    assert sorted(r["duplicate"] for r in receipts) == [False, True]  # either may arrive first
+    reporting = endpoints["services"]["reporting"]
+    time.sleep(1.5)
+    tip_cases = [c for c in httpx.get(f"{reporting}/reports/cases").json()["rows"]]
+    assert len({c["case_id"] for c in tip_cases}) == len(tip_cases)
+
+
+async def _append(receipts: list, message) -> None:
+    receipts.append(json.loads(message.data))
+
+
+def test_fpb_history_as_of_a_date_before_the_record_shows_no_events(platform):
+    data_dir, _, _ = platform
+    result = fpb("history", "police:PSB-E2E-0001", "--as-of", "2000-01-01", data_dir=data_dir)
+    assert result.returncode == 0
+    assert "Submission.Accepted" not in result.stdout
+    bad = fpb("history", "police:PSB-E2E-0001", "--as-of", "yesterday", data_dir=data_dir)
+    assert bad.returncode != 0 and "--as-of" in bad.stdout + bad.stderr
+
+
+def wait_until_settled(reporting: str) -> None:
+    """The read models stop changing once every record has flowed through."""
+    previous = None
+    for _ in range(60):
+        current = httpx.get(f"{reporting}/read-models/digest").json()["sha256"]
+        if current == previous:
+            return
+        previous = current
+        time.sleep(1.0)
+    raise AssertionError("read models kept changing for a minute")
+
+
+def test_fpb_rebuild_reporting_gives_identical_read_models(platform):
+    data_dir, endpoints, _ = platform
+    wait_until_settled(endpoints["services"]["reporting"])
+    result = fpb("rebuild", "reporting", data_dir=data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "identical to the live read models" in result.stdout
+
+
+def test_sigterm_stops_the_whole_platform_cleanly(platform):
+    data_dir, endpoints, process = platform
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+    assert "stopped." in (data_dir / "up.out").read_text()
+    for url in endpoints["services"].values():
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"{url}/healthz", timeout=1)
