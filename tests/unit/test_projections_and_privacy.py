@@ -33,11 +33,11 @@ def frozen_with(event_type: str, **payload_changes):
 # --- projections ------------------------------------------------------------------------
 
 
-def test_an_accepted_submission_increments_rm_submissions_by_township_source_and_kind():
+def test_an_accepted_submission_increments_rm_submissions_by_township_source_kind_and_section():
     assert changes_for(frozen("intake.submission.accepted")) == [
         Increment(
             "rm_submissions",
-            {"township_code": "130132102", "source": "township", "kind": "township.application.submitted"},
+            {"township_code": "130132102", "source": "township", "kind": "township.application.submitted", "section": "法规科"},
             "accepted",
             1,
         )

@@ -20,6 +20,7 @@ submissions = Table(
     Column("township_code", String(9), primary_key=True),  # "" when the record names no township
     Column("source", String(32), primary_key=True),
     Column("kind", String(64), primary_key=True),
+    Column("section", String(32), primary_key=True),  # the owning section's queue (责任科室)
     Column("accepted", Integer, nullable=False, default=0),
 )
 

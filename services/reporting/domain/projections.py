@@ -38,7 +38,7 @@ def changes_for(received: ReceivedEvent) -> list[Change]:
     payload = received.payload
     match payload:
         case SubmissionAcceptedV1():
-            key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind}
+            key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind, "section": payload.section}
             return [Increment("rm_submissions", key, "accepted")]
         case SubmissionRejectedV1():
             return [Increment("rm_rejections", {"source": payload.source}, "rejected")]

@@ -25,6 +25,14 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
         rejected = await asyncio.to_thread(read_models.rows, "rm_rejections")
         return {"title": "受理情况 Submissions", "accepted": rows, "rejected": rejected}
 
+    @http.get("/reports/sections", summary="各责任科室收件数 Work received by each responsible section")
+    async def sections() -> dict[str, Any]:
+        totals: dict[str, int] = {}
+        for row in await asyncio.to_thread(read_models.rows, "rm_submissions"):
+            totals[row["section"]] = totals.get(row["section"], 0) + row["accepted"]
+        rows = [{"section": name, "received": count} for name, count in sorted(totals.items(), key=lambda item: -item[1])]
+        return {"title": "责任科室收件 Work by section", "rows": rows}
+
     @http.get("/reports/applications", summary="申请件 Applications")
     async def applications(status: str | None = None) -> dict[str, Any]:
         where = {"status": status} if status else {}
