@@ -72,7 +72,7 @@ def up(
 
 
 def publish_demo(nats_url: str) -> None:
-    from cli.demo_data import generate_demo_records
+    from cli.demo.records import generate_demo_records
 
     year = datetime.now(CHINA).year - 1  # a complete past year: no birth lies in the future
     records = [
@@ -177,6 +177,15 @@ def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
         mark = "=" if before["sha256"] == after["sha256"] else "≠"
         console.print(f"  {name}: {before['rows']} rows {mark} {after['rows']} rows")
     console.print("[green]identical to the live read models[/green]" if result["identical"] else "[yellow]differs from the live read models[/yellow]")
+
+
+@app.command()
+def contracts(out: Annotated[Path, typer.Option(help="Directory for the AsyncAPI documents")] = Path("docs/asyncapi")) -> None:
+    """Write each service's AsyncAPI document, generated from the code."""
+    from cli.contracts import write_asyncapi
+
+    for path in write_asyncapi(out):
+        console.print(f"wrote {path}")
 
 
 @app.command()

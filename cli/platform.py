@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from shared.messaging.nats_server import EmbeddedNatsServer, free_port
 from shared.messaging.provisioning import provision
 from shared.messaging.topology import ConsumerSpec
 from shared.privacy.keys import ensure_key_files
+from shared.processes import ManagedProcess, die_with_parent
 
 SERVICE_NAMES = ("intake", "verification", "enforcement", "reporting")
 ALL_CONSUMERS: tuple[ConsumerSpec, ...] = (*INTAKE_CONSUMERS, *VERIFICATION_CONSUMERS, *ENFORCEMENT_CONSUMERS, *REPORTING_CONSUMERS)
@@ -42,7 +41,7 @@ async def provision_platform(nats_url: str, replicas: int = 1) -> None:
 
 
 @dataclass
-class ServiceProcess:
+class ServiceProcess(ManagedProcess):
     name: str
     env: dict[str, str]
     log_path: Path
@@ -60,7 +59,8 @@ class ServiceProcess:
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True,  # stopped in order by `fpb up`, not by the terminal's Ctrl-C
+                preexec_fn=die_with_parent,
             )
 
     def is_ready(self) -> bool:
@@ -70,29 +70,7 @@ class ServiceProcess:
             return False
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
-            if self.is_ready():
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}")
-
-    def stop(self, timeout: float = 15.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to finish anything (crash tests)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.wait_until(self.is_ready, timeout, self.name, str(self.log_path))
 
 
 @dataclass
@@ -107,6 +85,13 @@ class Platform:
         return self.database_url or f"sqlite:///{self.data_dir / 'stores' / f'{name}.db'}"
 
     def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()  # never leave half a platform running
+            raise
+
+    def _start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
         (self.data_dir / "stores").mkdir(exist_ok=True)

@@ -91,7 +91,10 @@ class Service:
         await stop.wait()
         log.info("service_stopping")
         await asyncio.gather(*tasks, return_exceptions=True)  # relays and consumers finish what is in hand
-        await self.broker.stop()  # unacked messages stay in the broker for the next start
+        try:  # unacked messages stay in the broker for the next start
+            await asyncio.wait_for(self.broker.stop(), 5.0)
+        except TimeoutError:
+            log.warning("broker_stop_timed_out")  # the broker is unreachable: nothing to flush
         server.should_exit = True
         await asyncio.gather(http_task, return_exceptions=True)
         for close in self.closers:

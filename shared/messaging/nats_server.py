@@ -7,16 +7,15 @@ PubAck means the message is on disk (see DESIGN.md: lost writes under lazy fsync
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from shared.processes import ManagedProcess, die_with_parent
 
 
 def free_port() -> int:
@@ -37,7 +36,7 @@ def nats_server_binary() -> str:
 
 
 @dataclass
-class EmbeddedNatsServer:
+class EmbeddedNatsServer(ManagedProcess):
     store_dir: Path
     client_port: int = field(default_factory=free_port)
     monitor_port: int = field(default_factory=free_port)
@@ -73,37 +72,19 @@ jetstream {{
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in a terminal reaches our handler, not the broker
+            preexec_fn=die_with_parent,
         )
         log.close()
         self.wait_healthy(timeout)
         return self
 
-    def wait_healthy(self, timeout: float) -> None:
+    def is_healthy(self) -> bool:
         url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {self.store_dir}/nats-server.log")
-            try:
-                with urllib.request.urlopen(url, timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"nats-server not healthy after {timeout}s at {url}")
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Graceful stop (SIGTERM), escalating to SIGKILL."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+    def wait_healthy(self, timeout: float) -> None:
+        self.wait_until(self.is_healthy, timeout, "nats-server", str(self.store_dir / "nats-server.log"))

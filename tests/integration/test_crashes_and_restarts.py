@@ -59,20 +59,21 @@ async def test_killing_services_with_sigkill_mid_stream_loses_and_duplicates_not
 async def test_restarting_the_broker_while_publishers_keep_publishing_loses_nothing(platform):
     connection = await nats.connect(platform.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
     js = connection.jetstream()
-    for n, (subject, message) in enumerate(numbered_records(RECORDS)):
-        if n == RECORDS // 2:
-            platform.nats_server.stop()
-            restart = asyncio.get_running_loop().run_in_executor(None, restart_after, platform, 1.5)
-        await publish_until_acked(js, subject, message)
-    await restart
+    published = 0
+
+    async def keep_publishing() -> None:
+        nonlocal published
+        for subject, message in numbered_records(RECORDS):
+            await publish_until_acked(js, subject, message)
+            published += 1
+
+    publisher = asyncio.create_task(keep_publishing())
+    await eventually(lambda: published >= RECORDS // 2, timeout=60, every=0.01)
+    platform.nats_server.stop()
+    await asyncio.sleep(1.5)  # the publisher keeps trying meanwhile
+    platform.nats_server.start()
+    await publisher
     await wait_for_every_record(platform, js)
     for service in platform.services.values():
         assert service.is_ready(), f"{service.name} did not reconnect"
     await connection.close()
-
-
-def restart_after(platform: Platform, seconds: float) -> None:
-    import time
-
-    time.sleep(seconds)
-    platform.nats_server.start()

@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from cli.demo_data import HIGH_SEX_RATIO_TOWNSHIPS, SOURCE_PREFIX, generate_demo_records
+from cli.demo.records import HIGH_SEX_RATIO_TOWNSHIPS, SOURCE_PREFIX, generate_demo_records
 from shared.contracts.identity import birth_date_of, normalise_resident_id, sex_of
 from shared.contracts.inbound import ValidRecord, parse_record
 from shared.contracts.townships import TOWNSHIPS

@@ -42,17 +42,6 @@ class Route:
     work_item: str
 
 
-def kind_of_subject(subject: str) -> str:
-    """'county.police.birth.registered' -> 'police.birth.registered';
-    'township.130132100.application.submitted' -> 'township.application.submitted'."""
-    parts = subject.split(".")
-    if parts[0] == "county":
-        return ".".join(parts[1:])
-    if parts[0] == "township" and len(parts) > 2 and parts[1].isdigit():
-        return ".".join([parts[0], *parts[2:]])
-    return subject
-
-
 @dataclass(frozen=True)
 class DutyRegister:
     title: str
@@ -96,9 +85,8 @@ class DutyRegister:
         return list(self.routes)
 
     def route(self, kind: str, application_kind: str | None = None) -> Route:
-        """The owning section for a record kind; the application kind is
-        needed where the register splits a kind by it."""
-        kind = kind_of_subject(kind)
+        """The owning section for a record kind (e.g. "police.birth.registered"); the
+        application kind is needed where the register splits a kind by it."""
         if application_kind is not None and (kind, application_kind) in self.routes:
             return self.routes[(kind, application_kind)]
         if (kind, None) in self.routes:

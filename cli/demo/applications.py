@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cli import demo_texts as texts
-from cli.demo_people import Person, iso_day, moment, years_before
+from cli.demo import texts
+from cli.demo.people import Person, iso_day, moment, years_before
 from shared.contracts.townships import TOWNSHIPS
 
 CERTIFICATE_KINDS = ("first_child_registration", "only_child_honor_certificate")

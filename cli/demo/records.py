@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cli import demo_texts as texts
-from cli.demo_applications import ApplicationsMixin
-from cli.demo_assistance import AssistanceMixin
-from cli.demo_people import People, iso_day, moment, random_day
+from cli.demo import texts
+from cli.demo.applications import ApplicationsMixin
+from cli.demo.assistance import AssistanceMixin
+from cli.demo.people import People, iso_day, moment, random_day
 from shared.contracts.townships import TOWNSHIPS
 
 SOURCE_PREFIX = {

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from cli import demo_texts as texts
-from cli.demo_people import Person, iso_day, moment, random_day, years_before
+from cli.demo import texts
+from cli.demo.people import Person, iso_day, moment, random_day, years_before
 from shared.contracts.townships import TOWNSHIPS
 
 # Demo amounts only: the real ones are set per year and province (configuration).
