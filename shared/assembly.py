@@ -44,7 +44,7 @@ def finish(
     asyncapi: Callable[[], dict[str, Any]],
     closers: Sequence[Callable[[], None]] = (),
 ) -> Service:
-    http = service_http(wiring.name, wiring.metrics, readiness_of(wiring.broker, wiring.store.log_head), asyncapi, wiring.store, resolve)
+    http = service_http(wiring.name, wiring.metrics, readiness_of(wiring.broker, wiring.store.log_head, consumers), asyncapi, wiring.store, resolve)
     return Service(
         name=wiring.name,
         broker=wiring.broker,

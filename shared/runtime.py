@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -37,8 +37,11 @@ def make_broker(nats_url: str, service: str) -> NatsBroker:
     )
 
 
-def readiness_of(broker: NatsBroker, probe_store: Callable[[], object]) -> Callable[[], Awaitable[dict[str, bool]]]:
-    """Ready only when the broker is connected and the store answers the probe."""
+def readiness_of(
+    broker: NatsBroker, probe_store: Callable[[], object], consumers: Sequence[DurableConsumer] = ()
+) -> Callable[[], Awaitable[dict[str, bool]]]:
+    """Ready only when the broker is connected, the store answers the probe, and the
+    broker knows every durable consumer the service reads from."""
 
     async def check() -> dict[str, bool]:
         try:
@@ -50,7 +53,7 @@ def readiness_of(broker: NatsBroker, probe_store: Callable[[], object]) -> Calla
             store_ok = True
         except Exception:  # noqa: BLE001 - store unreachable
             store_ok = False
-        return {"broker": broker_ok, "store": store_ok}
+        return {"broker": broker_ok, "store": store_ok, "consumers": all(c.present for c in consumers)}
 
     return check
 

@@ -1,11 +1,13 @@
 """Init container: wait until provisioning has created the durable consumers a service reads.
 
-Why: `kubectl apply` starts the service pods together with the provisioning Job. A service
-that subscribes first makes nats-py create its missing durable itself, with default
-settings (no max_deliver, a single filter subject), and `fpb provision` then leaves an
-existing durable as it is. So a service pod starts only once every consumer in its routing
-table exists. The consumers are read from the service's own code, so this list cannot
-drift from what the service subscribes to.
+Why: `kubectl apply` starts the service pods together with the provisioning Job. Services
+never create their durables (provisioning does), and a service started before them pulls
+from a consumer that does not exist: the broker answers each pull at once with 503 (no
+responders), the pull loop asks again without pause (thousands of requests a second,
+measured), and /readyz still reports ready, since it checks only the connection and the
+store. So a service pod starts only once every consumer in its routing table exists. The
+consumers are read from the service's own code, so this list cannot drift from what the
+service pulls from.
 
 Usage: python wait_for_consumers.py <service>   (FPB_NATS_URL from the environment)
 Exits 0 when all exist; 1 after FPB_WAIT_TIMEOUT seconds (default 600), so a pod that

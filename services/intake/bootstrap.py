@@ -44,7 +44,7 @@ def bootstrap(settings: IntakeSettings) -> Service:
         # A poison inbound record may hold personal data: keep its bytes encrypted.
         return {"raw": protector.encrypt_raw(f"{delivery.stream}:{delivery.stream_sequence}", delivery.body)}
 
-    entrypoint = InboxEntrypoint(use_case, wiring.publisher, wiring.relay.wake)
+    entrypoint = InboxEntrypoint(use_case, wiring.publisher, wiring.relay.wake, wiring.metrics)
     consumer = DurableConsumer(INBOX_CONSUMER, entrypoint, wiring.publisher, wiring.metrics, protect_raw)
     return finish(wiring, [consumer], resolve, document, closers=[protector.close])
 

@@ -25,7 +25,7 @@ def bootstrap(settings: ReportingSettings) -> Service:
     read_models = ReadModelStore(settings.store_url)
     projector = Projector(read_models)
     consumers = [DurableConsumer(spec, projector.handle, publisher, metrics) for spec in CONSUMERS]
-    http = service_http(NAME, metrics, readiness_of(broker, read_models.ping), document)
+    http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
     add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream())
     return Service(name=NAME, broker=broker, metrics=metrics, http=http, consumers=consumers, closers=[read_models.close])
 

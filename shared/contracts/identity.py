@@ -23,7 +23,7 @@ def check_character(first_17_digits: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
     if not _DIGITS_17.fullmatch(first_17_digits):
         raise ResidentIdError("the first 17 characters must be digits")
-    total = sum(int(d) * w for d, w in zip(first_17_digits, _WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(first_17_digits, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
 

@@ -7,6 +7,8 @@ the same transaction as the events it caused), and history as of a point in time
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, InternalError, Notification
 
 from shared.eventstore.backend import event_store_env
 from shared.ids import stable_id
@@ -44,7 +46,16 @@ class ServiceApplication(Application):
     def __init__(self, store_url: str, extra_env: dict[str, str] | None = None) -> None:
         env = event_store_env(store_url)
         env.update(extra_env or {})
-        super().__init__(env=env)
+        # Services starting together on one PostgreSQL database may create their tables
+        # at the same moment ("tuple concurrently updated"): try again shortly.
+        for attempt in range(5):
+            try:
+                super().__init__(env=env)
+                return
+            except InternalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 + random.random() * 0.3)
 
     def find(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None when it does not exist."""

@@ -10,8 +10,12 @@ PostgreSQL database while still owning separate stores.
 
 from __future__ import annotations
 
+import random
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from sqlalchemy.exc import IntegrityError, InternalError, ProgrammingError
 
 
 class StoreUrlError(ValueError):
@@ -67,12 +71,11 @@ def sqlalchemy_url(store_url: str) -> str:
 def create_tables(metadata, engine) -> None:
     """create_all that tolerates another process creating the same tables at the same
     moment (several services starting together on one PostgreSQL database)."""
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
-    for attempt in range(3):
+    for attempt in range(5):
         try:
             metadata.create_all(engine)
             return
-        except (ProgrammingError, IntegrityError):
-            if attempt == 2:
+        except (ProgrammingError, IntegrityError, InternalError):
+            if attempt == 4:
                 raise
+            time.sleep(0.1 + random.random() * 0.2)

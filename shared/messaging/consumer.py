@@ -89,6 +89,8 @@ class DurableConsumer:
         self._publisher = publisher
         self._metrics = metrics
         self._protect_raw = protect_raw or (lambda d: {"raw_base64": base64.b64encode(d.body).decode()})
+        # Whether the broker knows this durable consumer: readiness depends on it.
+        self.present = False
 
     async def run(self, connection: Client, stop: asyncio.Event) -> None:
         """Pull and handle until stopped; survives broker restarts (nats-py reconnects)."""
@@ -96,11 +98,22 @@ class DurableConsumer:
         subscription = await connection.subscribe(inbox)
         request = json.dumps({"batch": self.spec.batch_size, "expires": int(self.spec.pull_expires_seconds * 1e9)}).encode()
         next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
+        missing_for = 0.0
         try:
+            await self._check_presence(connection)
             while not stop.is_set():
                 try:
                     await connection.publish(next_subject, request, reply=inbox)
-                    await self._handle_until_request_ends(subscription, stop)
+                    status = await self._handle_until_request_ends(subscription, stop)
+                    if status == "503":  # no such consumer (not provisioned yet?): back off
+                        self.present = False
+                        missing_for = min(missing_for * 2 or 0.5, 5.0)
+                        log.warning("consumer_missing", stream=self.spec.stream, durable=self.spec.durable, retry_in=missing_for)
+                        await asyncio.sleep(missing_for)
+                        continue
+                    self.present, missing_for = True, 0.0
+                    if status == "409":  # leadership change, consumer replaced…: ask again shortly
+                        await asyncio.sleep(0.2)
                 except (ConnectionClosedError, NatsTimeoutError, OSError) as error:
                     log.debug("pull_interrupted", consumer=self.spec.durable, error=repr(error))
                     await asyncio.sleep(0.5)
@@ -113,7 +126,15 @@ class DurableConsumer:
             except Exception:  # noqa: BLE001 - connection already closed
                 pass
 
-    async def _handle_until_request_ends(self, subscription, stop: asyncio.Event) -> None:
+    async def _check_presence(self, connection: Client) -> None:
+        try:
+            await connection.jetstream().consumer_info(self.spec.stream, self.spec.durable)
+            self.present = True
+        except Exception as error:  # noqa: BLE001 - the pull loop will tell again
+            log.warning("consumer_not_found", stream=self.spec.stream, durable=self.spec.durable, error=repr(error))
+
+    async def _handle_until_request_ends(self, subscription, stop: asyncio.Event) -> str | None:
+        """Handle what the request brings; returns the status that ended it, if any."""
         loop = asyncio.get_running_loop()
         # Past this, the request was lost (e.g. the broker restarted): ask again.
         give_up_at = loop.time() + self.spec.pull_expires_seconds + 3
@@ -123,15 +144,16 @@ class DurableConsumer:
                 raw = await subscription.next_msg(timeout=0.25)  # short, to notice `stop`
             except NatsTimeoutError:
                 if loop.time() > give_up_at:
-                    return
+                    return None
                 continue
             status = (raw.headers or {}).get("Status")
             if status == "100":  # idle heartbeat
                 continue
-            if status is not None:  # 408 expired, 404 nothing, 409 consumer changed: ask again
-                return
+            if status is not None:  # 408 expired, 404 nothing, 409 changed, 503 no consumer
+                return status
             received += 1
             await self.handle_one(raw)
+        return None
 
     async def handle_one(self, raw) -> None:
         delivery = delivery_of(raw)

@@ -11,11 +11,12 @@ turn that into no effect downstream.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.contracts.integration import OutgoingMessage
@@ -39,11 +40,37 @@ Translator = Callable[[int, Any], Sequence[OutgoingMessage]]
 
 
 class RelayPositions:
-    """The last notification id whose messages all got a PubAck, per relay."""
+    """The last notification id whose messages all got a PubAck, per relay.
+
+    With several replicas of a service on one PostgreSQL store, only the replica holding
+    the relay's advisory lock relays; the others stand by and take over if it dies
+    (PostgreSQL releases the lock with its connection). A SQLite store belongs to one
+    process, which always leads.
+    """
 
     def __init__(self, store_url: str) -> None:
-        self._engine = create_engine(sqlalchemy_url(store_url))
+        self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
         create_tables(metadata, self._engine)
+        self._lock_connection: Any = None
+
+    def lead(self, relay: str) -> bool:
+        if self._engine.dialect.name != "postgresql":
+            return True
+        if self._lock_connection is not None:
+            try:
+                self._lock_connection.execute(select(1))
+                self._lock_connection.commit()  # never sit idle in a transaction
+                return True
+            except Exception:  # noqa: BLE001 - connection lost: so is the lock
+                self._lock_connection = None
+        connection = self._engine.connect()
+        key = int.from_bytes(hashlib.sha256(f"fpb-relay:{relay}".encode()).digest()[:8], "big", signed=True)
+        if connection.execute(select(func.pg_try_advisory_lock(key))).scalar():
+            connection.commit()
+            self._lock_connection = connection
+            return True
+        connection.close()
+        return False
 
     def get(self, relay: str) -> int:
         with self._engine.connect() as conn:
@@ -58,6 +85,8 @@ class RelayPositions:
             conn.execute(statement.on_conflict_do_update(index_elements=["relay"], set_={"position": position}))
 
     def close(self) -> None:
+        if self._lock_connection is not None:
+            self._lock_connection.close()
         self._engine.dispose()
 
 
@@ -82,6 +111,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_seconds = idle_seconds
         self._wake = asyncio.Event()
+        self._position: int | None = None  # read from the store whenever leadership (re)starts
 
     def wake(self) -> None:
         """Called after a save so new events go out without waiting for the poll."""
@@ -90,6 +120,10 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                if not await asyncio.to_thread(self._positions.lead, self.name):
+                    self._position = None
+                    await asyncio.sleep(2.0)  # another replica relays this store
+                    continue
                 published = await self.publish_next_batch()
             except Exception:  # broker down, store busy: keep trying, never skip
                 log.exception("relay_batch_failed", relay=self.name)
@@ -104,7 +138,9 @@ class OutboxRelay:
 
     async def publish_next_batch(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""
-        position = await asyncio.to_thread(self._positions.get, self.name)
+        if self._position is None:
+            self._position = await asyncio.to_thread(self._positions.get, self.name)
+        position = self._position
         notifications = await asyncio.to_thread(self._store.read_log, position, self._batch_size)
         if not notifications:
             self._metrics.relay_lag.labels(self._metrics.service).set(0)
@@ -117,6 +153,7 @@ class OutboxRelay:
         await self._publisher.publish_all(messages)
         last = notifications[-1].id
         await asyncio.to_thread(self._positions.set, self.name, last)
+        self._position = last
         head = await asyncio.to_thread(self._store.log_head)
         self._metrics.relay_lag.labels(self._metrics.service).set(max(head - last, 0))
         return len(notifications)

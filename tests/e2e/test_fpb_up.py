@@ -75,7 +75,6 @@ def test_fpb_publish_prints_pubacks_then_receipts_for_valid_invalid_and_duplicat
     assert '"accepted": true' in result.stdout and '"submission_id"' in result.stdout
     assert '"field": "data.mother_id_number"' in result.stdout and "check digit" in result.stdout
 
-    reporting = endpoints["services"]["reporting"]
     history = fpb("history", "police:PSB-E2E-0001", data_dir=data_dir)
     assert history.returncode == 0 and "Submission.Accepted" in history.stdout and "执法大队" in history.stdout
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
@@ -115,3 +114,13 @@ async def test_poison_messages_are_dead_lettered_after_bounded_tries_and_the_res
     assert reasons["max_attempts"]["attempts"] == 3 and "received_on" in reasons["max_attempts"]["error"]
     assert reasons["permanent"]["raw_base64"]
     assert opened[0]["payload"]["application_id"] == "APP-1"
+
+
+def test_only_one_replica_relays_a_postgresql_store_and_another_takes_over_when_it_goes(postgres_url):
+    first, second = RelayPositions(postgres_url), RelayPositions(postgres_url)
+    assert first.lead("intake") is True
+    assert second.lead("intake") is False
+    assert second.lead("verification") is True  # each store's relay has its own lock
+    first.close()  # the leading replica dies: PostgreSQL releases its lock
+    assert second.lead("intake") is True
+    second.close()

@@ -16,7 +16,8 @@ def intake_settings(nats_url: str, store_url: str, key_dir) -> IntakeSettings:
 async def test_valid_invalid_and_republished_records_each_get_the_right_receipt(nats_server, js, store_url, key_dir):
     subject, message = sample("police.birth.registered")
     invalid = dict(message, record_id="PSB-BAD-1", data=dict(message["data"], sex="X", birth_order=0))
-    async with running(bootstrap(intake_settings(nats_server.url, store_url, key_dir))):
+    service = bootstrap(intake_settings(nats_server.url, store_url, key_dir))
+    async with running(service):
         await js.publish(subject, json.dumps(message).encode(), headers={"Nats-Msg-Id": message["record_id"]})
         await js.publish(subject, json.dumps(invalid).encode(), headers={"Nats-Msg-Id": invalid["record_id"]})
         # The same record again after the broker's de-duplication window (another msg id):
@@ -36,6 +37,7 @@ async def test_valid_invalid_and_republished_records_each_get_the_right_receipt(
     assert await stream_count(js, "FP_INTAKE", "fp.intake.accepted.>") == 1
     dead = await collect(js, "fp.dlq.intake.rejected.police", 1)
     assert dead[0]["raw"]["$enc"] == "v1" and dead[0]["errors"]
+    assert 'fpb_dead_letters_total{consumer="intake",reason="validation",service="intake"} 1.0' in service.metrics.exposition().decode()
 
 
 async def test_a_rejected_record_never_blocks_the_records_behind_it(nats_server, js, store_url, key_dir):
@@ -61,10 +63,33 @@ async def test_intake_reports_ready_and_exports_metrics(nats_server, js, store_u
         transport = httpx.ASGITransport(app=service.http)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             ready = await eventually(lambda: client.get("/readyz"))
-            assert ready.status_code == 200 and ready.json()["checks"] == {"broker": True, "store": True}
+            assert ready.status_code == 200 and ready.json()["checks"] == {"broker": True, "store": True, "consumers": True}
             metrics = (await client.get("/metrics")).text
             history = (await client.get(f"/history/health:{message['record_id']}")).json()
     assert 'fpb_messages_in_total{outcome="ok",service="intake",type="county.health.death.reported"} 1.0' in metrics
     assert "fpb_handling_seconds_bucket" in metrics and "fpb_relay_lag_events" in metrics
     assert history["events"][0]["type"] == "Submission.Accepted"
     assert history["state"]["data"]["id_number"] == "[encrypted]"
+
+
+async def test_intake_is_not_ready_until_its_consumer_is_provisioned(nats_server, store_url, key_dir):
+    import httpx
+    import nats
+
+    from cli.platform import ALL_CONSUMERS
+    from shared.messaging.provisioning import provision
+
+    service = bootstrap(intake_settings(nats_server.url, store_url, key_dir))
+    async with running(service):
+        transport = httpx.ASGITransport(app=service.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            waiting = (await client.get("/readyz")).json()
+            assert waiting["ready"] is False and waiting["checks"]["consumers"] is False
+            connection = await nats.connect(nats_server.url)
+            await provision(connection.jetstream(), ALL_CONSUMERS)
+            await connection.close()
+            await eventually(lambda: _is_ready(client), timeout=20)
+
+
+async def _is_ready(client) -> bool:
+    return (await client.get("/readyz")).status_code == 200

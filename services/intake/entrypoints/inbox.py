@@ -10,6 +10,7 @@ from shared.contracts.receipts import Receipt, receipt_message
 from shared.messaging.consumer import Delivery
 from shared.messaging.publisher import Publisher
 from shared.messaging.topology import ConsumerSpec
+from shared.observability.metrics import ServiceMetrics
 
 INBOX_CONSUMER = ConsumerSpec(
     stream="COUNTY_INBOX",
@@ -22,10 +23,11 @@ CONSUMERS = (INBOX_CONSUMER,)
 
 
 class InboxEntrypoint:
-    def __init__(self, use_case: IntakeUseCase, publisher: Publisher, wake_relay: Callable[[], None]) -> None:
+    def __init__(self, use_case: IntakeUseCase, publisher: Publisher, wake_relay: Callable[[], None], metrics: ServiceMetrics) -> None:
         self._use_case = use_case
         self._publisher = publisher
         self._wake_relay = wake_relay
+        self._metrics = metrics
 
     async def __call__(self, delivery: Delivery) -> str:
         outcome = await asyncio.to_thread(self._use_case.record, delivery)
@@ -34,7 +36,8 @@ class InboxEntrypoint:
                 self._wake_relay()
                 return "ok"
             case Rejected():
-                self._wake_relay()
+                self._wake_relay()  # the relay sends its receipt and its dead letter
+                self._metrics.dead_letters.labels(self._metrics.service, INBOX_CONSUMER.durable, "validation").inc()
                 return "rejected"
             case AlreadyHandled():
                 return "redelivered"
