@@ -16,11 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.audit import audit_app
 from cli.publishing import InputError, Outgoing, parse_input, publish_records
 
 app = typer.Typer(help="元氏县人口和计划生育局 平台 · Yuanshi County Family Planning Bureau platform", no_args_is_help=True)
 rebuild_app = typer.Typer(help="Rebuild read models from the streams", no_args_is_help=True)
 app.add_typer(rebuild_app, name="rebuild")
+app.add_typer(audit_app, name="audit")
 console = Console()
 CHINA = timezone(timedelta(hours=8))
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="FPB_DATA_DIR", help="Where `fpb up` keeps its state and endpoints.json")]

@@ -25,10 +25,11 @@ from services.verification.entrypoints.routes import CONSUMERS as VERIFICATION_C
 from shared.messaging.nats_server import EmbeddedNatsServer, free_port
 from shared.messaging.provisioning import provision
 from shared.messaging.topology import ConsumerSpec
-from shared.privacy.keys import ensure_key_files
+from shared.privacy.keys import AUDIT_KEY_FILE, ensure_key_files
 from shared.processes import ManagedProcess, die_with_parent
 
 SERVICE_NAMES = ("intake", "verification", "enforcement", "reporting")
+EVENT_SOURCED = ("intake", "verification", "enforcement")  # reporting keeps read models only
 ALL_CONSUMERS: tuple[ConsumerSpec, ...] = (*INTAKE_CONSUMERS, *VERIFICATION_CONSUMERS, *ENFORCEMENT_CONSUMERS, *REPORTING_CONSUMERS)
 
 
@@ -81,6 +82,10 @@ class Platform:
     nats_server: EmbeddedNatsServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
+
     def store_url(self, name: str) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'stores' / f'{name}.db'}"
 
@@ -114,12 +119,20 @@ class Platform:
             "FPB_STORE_URL": self.store_url(name),
             "FPB_KEYSTORE_URL": self.store_url("keystore"),
             "FPB_KEY_DIR": str(self.data_dir / "keys"),
+            "FPB_AUDIT_KEY_FILE": str(self.data_dir / "keys" / AUDIT_KEY_FILE),
+            "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
         }
         return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)
 
     def endpoints(self) -> dict:
-        return {"nats_url": self.nats_url, "services": {name: s.url for name, s in self.services.items()}}
+        return {
+            "nats_url": self.nats_url,
+            "services": {name: s.url for name, s in self.services.items()},
+            # For auditors' tools (`fpb audit verify`): where each event store lives.
+            "stores": {name: self.store_url(name) for name in EVENT_SOURCED},
+            "checkpoints": str(self.checkpoint_dir),
+        }
 
     def write_endpoints(self) -> Path:
         path = self.data_dir / "endpoints.json"

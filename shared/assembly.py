@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.chain_store import ChainKeeper, ChainTable
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.publisher import Publisher
 from shared.messaging.relay import OutboxRelay, RelayPositions, Translator
@@ -25,6 +26,8 @@ class Wiring:
     publisher: Publisher
     relay: OutboxRelay
     positions: RelayPositions
+    chain: ChainTable
+    chain_keeper: ChainKeeper
     broker: Any
 
 
@@ -34,7 +37,9 @@ def wire(name: str, settings: ServiceSettings, store: ServiceApplication, transl
     publisher = Publisher(broker, metrics)
     positions = RelayPositions(settings.store_url)
     relay = OutboxRelay(name, store, translate, positions, publisher, metrics)
-    return Wiring(name, store, metrics, publisher, relay, positions, broker)
+    chain = ChainTable(settings.store_url, name)
+    keeper = ChainKeeper(store, chain, settings.audit_key_file, settings.checkpoint_dir)
+    return Wiring(name, store, metrics, publisher, relay, positions, chain, keeper, broker)
 
 
 def finish(
@@ -51,6 +56,6 @@ def finish(
         metrics=wiring.metrics,
         http=http,
         consumers=list(consumers),
-        relays=[wiring.relay],
-        closers=[wiring.positions.close, *closers, wiring.store.close],
+        workers=[wiring.relay, wiring.chain_keeper],
+        closers=[wiring.positions.close, wiring.chain.close, *closers, wiring.store.close],
     )

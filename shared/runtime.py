@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 import uvicorn
@@ -13,10 +14,13 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from shared.messaging.consumer import DurableConsumer
-from shared.messaging.relay import OutboxRelay
 from shared.observability.metrics import ServiceMetrics
 
 log = structlog.get_logger("runtime")
+
+
+class Worker(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
 
 
 def make_broker(nats_url: str, service: str) -> NatsBroker:
@@ -65,7 +69,8 @@ class Service:
     metrics: ServiceMetrics
     http: FastAPI
     consumers: list[DurableConsumer] = field(default_factory=list)
-    relays: list[OutboxRelay] = field(default_factory=list)
+    # Background loops with run(stop): outbox relays, hash-chain keepers.
+    workers: list[Worker] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     async def monitor_lag(self, stop: asyncio.Event, every: float = 2.0) -> None:
@@ -86,14 +91,14 @@ class Service:
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
         await self.broker.start()
         server = uvicorn.Server(uvicorn.Config(self.http, host=host, port=port, log_level="warning", lifespan="off"))
-        tasks = [asyncio.create_task(relay.run(stop)) for relay in self.relays]
+        tasks = [asyncio.create_task(worker.run(stop)) for worker in self.workers]
         tasks += [asyncio.create_task(consumer.run(self.broker.connection, stop)) for consumer in self.consumers]
         tasks.append(asyncio.create_task(self.monitor_lag(stop)))
         http_task = asyncio.create_task(server.serve())
         log.info("service_started", http=f"http://{host}:{port}")
         await stop.wait()
         log.info("service_stopping")
-        await asyncio.gather(*tasks, return_exceptions=True)  # relays and consumers finish what is in hand
+        await asyncio.gather(*tasks, return_exceptions=True)  # workers and consumers finish what is in hand
         try:  # unacked messages stay in the broker for the next start
             await asyncio.wait_for(self.broker.stop(), 5.0)
         except TimeoutError:

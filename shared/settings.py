@@ -13,6 +13,8 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server(s), comma-separated")
     store_url: str = Field(description="This service's event store: sqlite:///path or postgresql://…")
+    audit_key_file: Path | None = Field(None, description="Ed25519 private key (32 raw bytes) that signs hash-chain checkpoints")
+    checkpoint_dir: Path | None = Field(None, description="Where signed checkpoints are written (copy them somewhere the database admin cannot reach)")
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -84,6 +84,13 @@ class ServiceApplication(Application):
     def read_log(self, after: int, limit: int) -> Sequence[Notification]:
         """Notifications with id > after (the outbox is the store's own log)."""
         return self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+
+    def iter_log(self, page: int = 1000) -> Iterator[Notification]:
+        """The whole log in order, a page at a time (bounded memory)."""
+        after = 0
+        while notifications := self.read_log(after, page):
+            yield from notifications
+            after = notifications[-1].id
 
     def log_head(self) -> int:
         return self.recorder.max_notification_id() or 0

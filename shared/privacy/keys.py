@@ -10,11 +10,12 @@ from shared.privacy.protection import PersonalDataProtector
 
 MASTER_KEY_FILE = "master.key"
 MATCHING_KEY_FILE = "matching.key"
+AUDIT_KEY_FILE = "audit_signing.key"  # Ed25519 private key, 32 raw bytes
 
 
 def ensure_key_files(key_dir: Path) -> None:
     key_dir.mkdir(parents=True, exist_ok=True)
-    for name in (MASTER_KEY_FILE, MATCHING_KEY_FILE):
+    for name in (MASTER_KEY_FILE, MATCHING_KEY_FILE, AUDIT_KEY_FILE):
         path = key_dir / name
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

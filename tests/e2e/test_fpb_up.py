@@ -146,6 +146,16 @@ def test_fpb_rebuild_reporting_gives_identical_read_models(platform):
     assert "identical to the live read models" in result.stdout
 
 
+def test_fpb_audit_verify_finds_every_store_intact(platform):
+    data_dir, _, _ = platform
+    result = fpb("audit", "verify", "--checkpoints", str(data_dir / "checkpoints"), data_dir=data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for store in ("intake", "verification", "enforcement"):
+        assert store in result.stdout
+    assert result.stdout.count("intact") == 3
+    assert list((data_dir / "checkpoints" / "intake").glob("*.json")), "a year of demo data passes the first checkpoint"
+
+
 def test_sigterm_stops_the_whole_platform_cleanly(platform):
     data_dir, endpoints, process = platform
     process.send_signal(signal.SIGTERM)
