@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector
+from services.reporting.domain.sex_ratio import SexRatioBand
 from services.reporting.entrypoints.asyncapi import document
 from services.reporting.entrypoints.http import add_report_routes
 from services.reporting.entrypoints.routes import CONSUMERS
@@ -26,7 +27,8 @@ def bootstrap(settings: ReportingSettings) -> Service:
     projector = Projector(read_models)
     consumers = [DurableConsumer(spec, projector.handle, publisher, metrics) for spec in CONSUMERS]
     http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
-    add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream())
+    band = SexRatioBand(settings.sex_ratio_low, settings.sex_ratio_high, settings.sex_ratio_min_births)
+    add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream(), band)
     return Service(name=NAME, broker=broker, metrics=metrics, http=http, consumers=consumers, closers=[read_models.close])
 
 

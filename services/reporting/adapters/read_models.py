@@ -41,12 +41,15 @@ class ReadModelStore:
     def apply(self, message_id: str, stream: str, sequence: int, changes: Sequence[Change]) -> bool:
         """Apply the changes and record the message, in one transaction. False if seen before."""
         with self.engine.begin() as conn:
+            # RETURNING, not rowcount: SQLAlchemy reports rowcount 1 for a conflicting
+            # single-row insert on PostgreSQL (found by test_a_birth_delivered_twice…).
             marked = conn.execute(
                 self._insert(processed_messages)
                 .values(message_id=message_id, stream=stream, stream_sequence=sequence)
                 .on_conflict_do_nothing(index_elements=["message_id"])
-            )
-            if marked.rowcount == 0:
+                .returning(processed_messages.c.message_id)
+            ).first()
+            if marked is None:
                 return False
             for change in changes:
                 conn.execute(self._statement(change))
@@ -76,6 +79,20 @@ class ReadModelStore:
             query = query.where(table.c[column] == value)
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
+
+    def births_by(self, group: str, first_month: str, last_month: str) -> list[dict[str, Any]]:
+        """Boys and girls per township or per birth order (or in all: group "county")."""
+        table = TABLES["rm_births"]
+        columns = [] if group == "county" else [table.c[group]]
+        query = (
+            select(*columns, func.sum(table.c.boys).label("boys"), func.sum(table.c.girls).label("girls"))
+            .where(table.c.month >= first_month, table.c.month <= last_month)
+            .group_by(*columns)
+            .order_by(*columns)
+        )
+        with self.engine.connect() as conn:
+            rows = [dict(row._mapping) for row in conn.execute(query)]
+        return [row for row in rows if row["boys"] is not None]
 
     def count(self, table_name: str) -> int:
         with self.engine.connect() as conn:

@@ -56,5 +56,15 @@ cases = Table(
     Column("opened_at", String(40), nullable=False),
 )
 
-READ_MODELS = (submissions, rejections, applications, cases)
+births = Table(
+    "rm_births",
+    metadata,
+    Column("township_code", String(9), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM of the birth date
+    Column("birth_order", String(2), primary_key=True),  # 1, 2 or 3+
+    Column("boys", Integer, nullable=False, default=0),
+    Column("girls", Integer, nullable=False, default=0),
+)
+
+READ_MODELS = (submissions, rejections, applications, cases, births)
 TABLES = {table.name: table for table in (*READ_MODELS, processed_messages)}

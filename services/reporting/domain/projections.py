@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.reporting.domain.sex_ratio import birth_order_group, period_key
 from shared.contracts.events.enforcement import CaseOpenedV1
 from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1
 from shared.contracts.events.verification import ApplicationOpenedV1
@@ -34,12 +35,26 @@ class Upsert:
 Change = Increment | Upsert
 
 
+def birth_changes(submission: SubmissionAcceptedV1) -> list[Change]:
+    """Police birth registrations feed the sex ratio at birth (sex, date, order and
+    township are not personal fields: they arrive in clear)."""
+    if submission.kind != "police.birth.registered":
+        return []
+    data = submission.data
+    key = {
+        "township_code": submission.township_code or "",
+        "month": period_key(data["birth_date"]),
+        "birth_order": birth_order_group(int(data["birth_order"])),
+    }
+    return [Increment("rm_births", key, "boys" if data["sex"] == "M" else "girls")]
+
+
 def changes_for(received: ReceivedEvent) -> list[Change]:
     payload = received.payload
     match payload:
         case SubmissionAcceptedV1():
             key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind, "section": payload.section}
-            return [Increment("rm_submissions", key, "accepted")]
+            return [Increment("rm_submissions", key, "accepted"), *birth_changes(payload)]
         case SubmissionRejectedV1():
             return [Increment("rm_rejections", {"source": payload.source}, "rejected")]
         case ApplicationOpenedV1():

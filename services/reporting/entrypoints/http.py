@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException, Query
 
 from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector
+from services.reporting.application.sex_ratio_report import GROUPS, sex_ratio_report
+from services.reporting.domain.sex_ratio import SexRatioBand, months_of
 from services.reporting.entrypoints.routes import CONSUMERS
 from shared.contracts.townships import TOWNSHIPS
 
 
-def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Projector, jetstream: Any) -> None:
+def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Projector, jetstream: Any, band: SexRatioBand) -> None:
     @http.get("/reports/submissions", summary="各乡镇各来源受理数 Submissions by township and source")
     async def submissions() -> dict[str, Any]:
         rows = await asyncio.to_thread(read_models.rows, "rm_submissions")
@@ -42,6 +44,20 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
     async def cases(status: str | None = None) -> dict[str, Any]:
         where = {"status": status} if status else {}
         return {"title": "案件 Cases", "rows": await asyncio.to_thread(read_models.rows, "rm_cases", **where)}
+
+    @http.get("/reports/sex-ratio", summary="出生人口性别比 Sex ratio at birth")
+    async def sex_ratio(
+        period: str = Query(..., description="2025, 2025-H1, 2025-Q3 or 2025-03"),
+        by: str = Query("township_code", description="township_code, birth_order or county"),
+    ) -> dict[str, Any]:
+        try:
+            first, last = months_of(period)
+        except ValueError as error:
+            raise HTTPException(422, detail=[{"field": "period", "message": str(error)}]) from None
+        if by not in GROUPS:
+            raise HTTPException(422, detail=[{"field": "by", "message": f"must be one of {', '.join(GROUPS)}"}])
+        rows = await asyncio.to_thread(read_models.births_by, by, first, last)
+        return sex_ratio_report(rows, by, period, band)
 
     @http.get("/read-models/digest", summary="Fingerprint of every read model")
     async def digest() -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""Reports from the read models, on SQLite and PostgreSQL, against hand-computed fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.application.sex_ratio_report import sex_ratio_report
+from services.reporting.domain.projections import changes_for
+from services.reporting.domain.sex_ratio import SexRatioBand
+from shared.contracts.integration import read_event
+
+ACCEPTED = json.loads((Path(__file__).parent.parent / "samples" / "integration" / "intake.submission.accepted.v1.json").read_text())
+
+# (township, birth date, order, sex, how many)
+BIRTHS = [
+    ("130132203", "2025-01-15", 1, "M", 20),
+    ("130132203", "2025-02-10", 2, "M", 16),
+    ("130132203", "2025-03-03", 1, "F", 24),
+    ("130132203", "2025-08-01", 1, "F", 9),  # second half: outside 2025-H1
+    ("130132100", "2025-04-20", 1, "M", 30),
+    ("130132100", "2025-05-20", 3, "F", 29),
+    ("130132206", "2025-06-30", 2, "M", 12),
+    ("130132206", "2025-06-30", 4, "F", 4),
+]
+
+
+def a_birth(n: int, township: str, birth_date: str, order: int, sex: str):
+    envelope = json.loads(json.dumps(ACCEPTED))
+    envelope["event_id"] = f"intake-birth-{n}"
+    payload = envelope["payload"]
+    payload.update(kind="police.birth.registered", source="police", township_code=township, schema="county.police.birth.registered/v1")
+    payload["data"] = {"sex": sex, "birth_date": birth_date, "birth_order": order, "township_code": township}
+    return read_event(json.dumps(envelope, ensure_ascii=False).encode())
+
+
+def test_the_sex_ratio_report_matches_the_hand_computed_fixture(store_url):
+    read_models = ReadModelStore(store_url)
+    n = 0
+    for township, birth_date, order, sex, count in BIRTHS:
+        for _ in range(count):
+            n += 1
+            received = a_birth(n, township, birth_date, order, sex)
+            read_models.apply(received.envelope.event_id, "FP_INTAKE", n, changes_for(received))
+    band = SexRatioBand()
+    by_township = sex_ratio_report(read_models.births_by("township_code", "2025-01", "2025-06"), "township_code", "2025-H1", band)
+    rows = {row["township_code"]: row for row in by_township["rows"]}
+    # 黑水坊乡 H1: 36 boys, 24 girls -> 150.0, 60 births: above the band.
+    assert (rows["130132203"]["boys"], rows["130132203"]["girls"], rows["130132203"]["ratio"]) == (36, 24, 150.0)
+    assert rows["130132203"]["status"] == "above" and rows["130132203"]["township_name"] == "黑水坊乡"
+    # 槐阳镇: 30 boys, 29 girls -> 103.4, normal.
+    assert (rows["130132100"]["ratio"], rows["130132100"]["status"]) == (103.4, "normal")
+    # 北褚乡: 12 boys, 4 girls -> 300.0 from 16 births: too few to warn.
+    assert (rows["130132206"]["ratio"], rows["130132206"]["status"], rows["130132206"]["warning"]) == (300.0, "too_few", False)
+
+    by_order = sex_ratio_report(read_models.births_by("birth_order", "2025-01", "2025-12"), "birth_order", "2025", band)
+    orders = {row["birth_order"]: (row["boys"], row["girls"]) for row in by_order["rows"]}
+    assert orders == {"1": (50, 33), "2": (28, 0), "3+": (0, 33)}
+
+    county = sex_ratio_report(read_models.births_by("county", "2025-01", "2025-12"), "county", "2025", band)
+    assert (county["rows"][0]["boys"], county["rows"][0]["girls"], county["rows"][0]["ratio"]) == (78, 66, 118.2)
+    read_models.close()
+
+
+def test_a_birth_delivered_twice_is_counted_once(store_url):
+    read_models = ReadModelStore(store_url)
+    received = a_birth(1, "130132100", "2025-04-20", 1, "M")
+    assert read_models.apply(received.envelope.event_id, "FP_INTAKE", 1, changes_for(received)) is True
+    assert read_models.apply(received.envelope.event_id, "FP_INTAKE", 1, changes_for(received)) is False
+    assert read_models.births_by("county", "2025-01", "2025-12") == [{"boys": 1, "girls": 0}]
+    read_models.close()
