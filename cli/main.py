@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from datetime import datetime, time, timedelta, timezone
+from time import sleep
 from pathlib import Path
 from typing import Annotated, Any, Optional
 

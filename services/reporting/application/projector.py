@@ -22,6 +22,8 @@ class Projector:
         self.read_models = read_models
         # Held by a rebuild: live deliveries wait, then de-duplicate against it.
         self._lock = asyncio.Lock()
+        self.rebuild_status: dict[str, Any] = {"state": "idle"}
+        self._rebuild_task: asyncio.Task | None = None
 
     async def handle(self, delivery: Delivery) -> str:
         async with self._lock:
@@ -37,19 +39,38 @@ class Projector:
         )
         return "ok" if applied else "duplicate"
 
+    def start_rebuild(self, js: JetStreamContext, sources: Sequence[ConsumerSpec]) -> dict[str, Any]:
+        """Start a rebuild in the background (one at a time); follow it in rebuild_status."""
+        if self._rebuild_task is None or self._rebuild_task.done():
+            self.rebuild_status = {"state": "running", "replayed": 0, "expected": None}
+            self._rebuild_task = asyncio.create_task(self._rebuild_reporting_failure(js, sources))
+        return self.rebuild_status
+
+    async def _rebuild_reporting_failure(self, js: JetStreamContext, sources: Sequence[ConsumerSpec]) -> None:
+        try:
+            await self.rebuild(js, sources)
+        except Exception as error:  # noqa: BLE001 - shown to whoever follows the rebuild
+            self.rebuild_status = {**self.rebuild_status, "state": "failed", "error": f"{type(error).__name__}: {error}"}
+
     async def rebuild(self, js: JetStreamContext, sources: Sequence[ConsumerSpec]) -> dict[str, Any]:
         """Drop every read model and replay the streams into it; report before and after."""
         async with self._lock:
+            expected = 0
+            for stream in {spec.stream for spec in sources}:
+                expected += (await js.stream_info(stream)).state.messages
+            self.rebuild_status = {"state": "running", "replayed": 0, "expected": expected}
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
-            replayed = 0
             for spec in sources:
-                replayed += await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_one)
+                await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_one)
             after = await asyncio.to_thread(self.read_models.digest)
-        return {"replayed": replayed, "before": before, "after": after, "identical": before["sha256"] == after["sha256"]}
+        result = {"replayed": self.rebuild_status["replayed"], "before": before, "after": after, "identical": before["sha256"] == after["sha256"]}
+        self.rebuild_status = {"state": "done", "expected": expected, **result}
+        return result
 
     async def _replay_one(self, raw: Any) -> None:
         try:
             await self._project(delivery_of(raw))
         except PermanentError:
             pass  # live consumption dead-lettered it too: it is not in the read models
+        self.rebuild_status["replayed"] += 1

@@ -63,6 +63,10 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
     async def digest() -> dict[str, Any]:
         return await asyncio.to_thread(read_models.digest)
 
-    @http.post("/admin/rebuild", summary="Drop and rebuild every read model from the streams")
-    async def rebuild() -> dict[str, Any]:
-        return await projector.rebuild(jetstream(), CONSUMERS)
+    @http.post("/admin/rebuild", status_code=202, summary="Start dropping and rebuilding every read model from the streams")
+    async def start_rebuild() -> dict[str, Any]:
+        return projector.start_rebuild(jetstream(), CONSUMERS)
+
+    @http.get("/admin/rebuild", summary="Progress of the rebuild, and its result (before/after digests) once done")
+    async def rebuild_progress() -> dict[str, Any]:
+        return projector.rebuild_status
