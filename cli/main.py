@@ -171,15 +171,26 @@ def history(
 @rebuild_app.command("reporting")
 def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
     """Drop every read model and rebuild it from the streams; compare with the live one."""
+    from rich.progress import Progress
+
     url = endpoints(data_dir)["services"]["reporting"]
-    with console.status("rebuilding read models from the streams…"):
-        result = httpx.post(f"{url}/admin/rebuild", timeout=None).json()
-    console.print(f"replayed {result['replayed']} events")
-    for name, after in result["after"]["tables"].items():
-        before = result["before"]["tables"][name]
+    status = httpx.post(f"{url}/admin/rebuild", timeout=30).json()
+    with Progress(console=console) as progress:
+        task = progress.add_task("rebuilding read models 重建报表", total=None)
+        while status["state"] == "running":
+            progress.update(task, completed=status.get("replayed", 0), total=status.get("expected"))
+            sleep(0.2)
+            status = httpx.get(f"{url}/admin/rebuild", timeout=30).json()
+        progress.update(task, completed=status.get("replayed", 0), total=status.get("expected") or status.get("replayed"))
+    if status["state"] != "done":
+        console.print(f"[red]rebuild failed: {status.get('error')}[/red]")
+        raise typer.Exit(1)
+    console.print(f"replayed {status['replayed']} events")
+    for name, after in status["after"]["tables"].items():
+        before = status["before"]["tables"][name]
         mark = "=" if before["sha256"] == after["sha256"] else "≠"
         console.print(f"  {name}: {before['rows']} rows {mark} {after['rows']} rows")
-    console.print("[green]identical to the live read models[/green]" if result["identical"] else "[yellow]differs from the live read models[/yellow]")
+    console.print("[green]identical to the live read models[/green]" if status["identical"] else "[yellow]differs from the live read models[/yellow]")
 
 
 @app.command()
