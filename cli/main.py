@@ -140,22 +140,36 @@ def parse_as_of(text: str | None) -> datetime | None:
 def history(
     ref: Annotated[str, typer.Argument(help="Aggregate UUID, application_id, or source:record_id")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD or ISO date-time with offset")] = None,
+    reveal: Annotated[bool, typer.Option(help="Decrypt personal fields (the reading is recorded: give --reader, --role, --reason)")] = False,
+    reader: Annotated[Optional[str], typer.Option(help="Who reads (with --reveal)")] = None,
+    role: Annotated[str, typer.Option(help="The reader's role (with --reveal)")] = "auditor",
+    reason: Annotated[Optional[str], typer.Option(help="Why the personal data is needed (with --reveal)")] = None,
     data_dir: DataDir = Path(".fpb-data"),
 ) -> None:
     """Print an aggregate's events and its state (as of a moment, if given)."""
     moment = parse_as_of(as_of)
+    if reveal and (not reader or not reason):
+        raise typer.BadParameter("--reveal needs --reader and --reason: every reading of personal data is recorded")
+    if reveal and moment:
+        raise typer.BadParameter("--reveal shows the whole history; leave out --as-of")
     params = {"as_of": moment.isoformat()} if moment else {}
     found = False
     for name, url in endpoints(data_dir)["services"].items():
         try:
-            response = httpx.get(f"{url}/history/{ref}", params=params, timeout=10)
+            if reveal:
+                body = {"reader": {"id": reader, "role": role}, "reason": reason}
+                response = httpx.post(f"{url}/history/{ref}/reveal", json=body, timeout=10)
+            else:
+                response = httpx.get(f"{url}/history/{ref}", params=params, timeout=10)
         except httpx.HTTPError:
             continue
         if response.status_code != 200:
             continue
         found = True
         body = response.json()
-        table = Table(title=f"{name} · {body['aggregate_id']}" + (f" · as of {body['as_of']}" if body["as_of"] else ""))
+        as_of_note = f" · as of {body['as_of']}" if body.get("as_of") else ""
+        disclosure_note = f" · disclosure {body['disclosure_id']} recorded" if body.get("disclosure_id") else ""
+        table = Table(title=f"{name} · {body['aggregate_id']}{as_of_note}{disclosure_note}")
         for column in ("v", "time", "event", "data"):
             table.add_column(column)
         for event in body["events"]:

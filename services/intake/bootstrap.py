@@ -15,7 +15,7 @@ from services.intake.settings import IntakeSettings
 from shared.assembly import finish, wire
 from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import Delivery, DurableConsumer
-from shared.observability.http import parse_uuid
+from shared.observability.http import add_reveal_route, parse_uuid
 from shared.observability.logging import configure_logging
 from shared.privacy.keys import open_protector
 from shared.runtime import Service, run_until_signalled
@@ -46,7 +46,9 @@ def bootstrap(settings: IntakeSettings) -> Service:
 
     entrypoint = InboxEntrypoint(use_case, wiring.publisher, wiring.relay.wake, wiring.metrics)
     consumer = DurableConsumer(INBOX_CONSUMER, entrypoint, wiring.publisher, wiring.metrics, protect_raw)
-    return finish(wiring, [consumer], resolve, document, closers=[protector.close])
+    service = finish(wiring, [consumer], resolve, document, closers=[protector.close])
+    add_reveal_route(service.http, NAME, wiring.store, resolve, protector)
+    return service
 
 
 def main() -> None:

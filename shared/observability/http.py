@@ -10,11 +10,14 @@ from uuid import UUID
 
 from fastapi import FastAPI, HTTPException, Query, Response
 from fastapi.responses import JSONResponse
+from eventsourcing.utils import get_topic
+from pydantic import BaseModel, Field
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from shared.eventstore.application import ServiceApplication, aggregate_state, event_record
 from shared.observability.metrics import ServiceMetrics
-from shared.privacy.protection import is_token
+from shared.privacy.disclosure import PersonalDataDisclosure, encrypted_fields
+from shared.privacy.protection import PersonalDataProtector, is_token
 
 # Resolves a reference (UUID or a business id) to an aggregate id, or None.
 Resolver = Callable[[str], UUID | None]
@@ -55,6 +58,59 @@ def service_http(
     return http
 
 
+class Reader(BaseModel):
+    id: str = Field(min_length=1, max_length=64, description="Who reads (officer or auditor id)")
+    role: str = Field(min_length=1, max_length=32, description="e.g. auditor, verifier, enforcement_officer")
+
+
+class RevealRequest(BaseModel):
+    reader: Reader
+    reason: str = Field(min_length=4, max_length=500, description="Why the personal data is needed (recorded)")
+
+
+def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolve: Resolver, protector: PersonalDataProtector) -> None:
+    """POST /history/{ref}/reveal: the history with personal fields decrypted. The
+    disclosure (who, why, which fields) is saved before anything is returned."""
+
+    @http.post("/history/{ref}/reveal")
+    async def reveal(ref: str, request: RevealRequest) -> dict[str, Any]:
+        aggregate_id = resolve(ref)
+        events, state = await asyncio.to_thread(store.history, aggregate_id) if aggregate_id else ([], None)
+        if not events:
+            raise HTTPException(404, detail=f"{name} has no aggregate {ref!r}")
+        records = [event_record(e) for e in events]
+        disclosure = PersonalDataDisclosure(
+            reader_id=request.reader.id,
+            reader_role=request.reader.role,
+            reason=request.reason,
+            service=name,
+            aggregate_id=str(aggregate_id),
+            fields=sorted({field for record in records for field in encrypted_fields(record["data"])}),
+        )
+        await asyncio.to_thread(store.save, disclosure)
+        return {
+            "service": name,
+            "aggregate_id": str(aggregate_id),
+            "disclosure_id": str(disclosure.id),
+            "events": [plain(record, protector.reveal_token) for record in records],
+            "state": plain(aggregate_state(state), protector.reveal_token),
+        }
+
+
+    @http.get("/disclosures", summary="个人信息查阅记录 Who read personal data, when, which record and why")
+    async def disclosures(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+        topic = get_topic(PersonalDataDisclosure.Recorded)
+        notifications = await asyncio.to_thread(
+            store.recorder.select_notifications, start=after, limit=limit, topics=[topic], inclusive_of_start=False
+        )
+        rows = []
+        for notification in notifications:
+            recorded = store.decode(notification)
+            rows.append({"position": notification.id, "disclosure_id": str(recorded.originator_id), "at": recorded.timestamp.isoformat(),
+                         **{k: getattr(recorded, k) for k in ("reader_id", "reader_role", "reason", "service", "aggregate_id", "fields")}})
+        return {"title": "个人信息查阅记录 Personal data disclosures", "rows": rows}
+
+
 def add_history_route(http: FastAPI, name: str, store: ServiceApplication, resolve: Resolver) -> None:
     @http.get("/history/{ref}")
     async def history(ref: str, as_of: datetime | None = Query(None, description="ISO 8601 with offset")) -> dict[str, Any]:
@@ -75,17 +131,23 @@ def add_history_route(http: FastAPI, name: str, store: ServiceApplication, resol
         }
 
 
-def mask_personal_data(value: Any) -> Any:
-    """Encrypted personal fields stay encrypted here; revealing them is an audited act."""
-    if is_token(value):
-        return "[encrypted]"
+def plain(value: Any, on_token: Callable[[Any], Any] | None = None) -> Any:
+    """JSON-ready (UUIDs and datetimes as text), with each encrypted token replaced by
+    on_token(token) when given."""
+    if on_token is not None and is_token(value):
+        return on_token(value)
     if isinstance(value, dict):
-        return {k: mask_personal_data(v) for k, v in value.items()}
+        return {k: plain(v, on_token) for k, v in value.items()}
     if isinstance(value, list):
-        return [mask_personal_data(v) for v in value]
+        return [plain(v, on_token) for v in value]
     if isinstance(value, (UUID, datetime)):
         return str(value)
     return value
+
+
+def mask_personal_data(value: Any) -> Any:
+    """Encrypted personal fields stay encrypted here; revealing them is an audited act."""
+    return plain(value, lambda _token: "[encrypted]")
 
 
 def parse_uuid(ref: str) -> UUID | None:

@@ -65,18 +65,16 @@ class PersonalDataProtector:
                 protected[field] = self.encrypt(subject_ref, protected[field], field)
         return protected
 
+    def reveal_token(self, token: dict[str, str]) -> Any:
+        """The plain value, or "[erased]" once its subject's key was erased."""
+        try:
+            return self.decrypt(token)
+        except KeyErasedError:
+            return "[erased]"
+
     def reveal(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Decrypt every token in a record; erased subjects read as "[erased]"."""
-        revealed = {}
-        for field, value in data.items():
-            if is_token(value):
-                try:
-                    revealed[field] = self.decrypt(value)
-                except KeyErasedError:
-                    revealed[field] = "[erased]"
-            else:
-                revealed[field] = value
-        return revealed
+        """Decrypt every token in a record."""
+        return {field: self.reveal_token(value) if is_token(value) else value for field, value in data.items()}
 
 
 def is_token(value: Any) -> bool:

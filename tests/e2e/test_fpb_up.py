@@ -117,6 +117,15 @@ async def _append(receipts: list, message) -> None:
     receipts.append(json.loads(message.data))
 
 
+def test_fpb_history_reveal_needs_a_reason_and_shows_the_plain_values(platform):
+    data_dir, _, _ = platform
+    refused = fpb("history", "police:PSB-E2E-0001", "--reveal", data_dir=data_dir)
+    assert refused.returncode != 0 and "--reason" in refused.stdout + refused.stderr
+    revealed = fpb("history", "police:PSB-E2E-0001", "--reveal", "--reader", "auditor-1", "--reason", "e2e audit sample", data_dir=data_dir)
+    assert revealed.returncode == 0, revealed.stdout + revealed.stderr
+    assert "disclosure" in revealed.stdout and "王子涵" in revealed.stdout  # the child's name, decrypted
+
+
 def test_fpb_history_as_of_a_date_before_the_record_shows_no_events(platform):
     data_dir, _, _ = platform
     result = fpb("history", "police:PSB-E2E-0001", "--as-of", "2000-01-01", data_dir=data_dir)

@@ -93,3 +93,28 @@ async def test_intake_is_not_ready_until_its_consumer_is_provisioned(nats_server
 
 async def _is_ready(client) -> bool:
     return (await client.get("/readyz")).status_code == 200
+
+
+async def test_reading_personal_data_is_recorded_before_it_is_shown(nats_server, js, store_url, key_dir):
+    import httpx
+
+    service = bootstrap(intake_settings(nats_server.url, store_url, key_dir))
+    subject, message = sample("health.death.reported")
+    async with running(service):
+        await js.publish(subject, json.dumps(message).encode(), headers={"Nats-Msg-Id": message["record_id"]})
+        await collect(js, "fp.receipts.health", 1)
+        transport = httpx.ASGITransport(app=service.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            ref = f"health:{message['record_id']}"
+            no_reason = await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "auditor-7", "role": "auditor"}})
+            assert no_reason.status_code == 422 and "reason" in no_reason.text
+            assert (await client.get("/disclosures")).json()["rows"] == []
+
+            revealed = (await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "auditor-7", "role": "auditor"}, "reason": "2025 annual audit, sample 14"})).json()
+            assert revealed["state"]["data"]["id_number"] == message["data"]["id_number"]
+            disclosures = (await client.get("/disclosures")).json()["rows"]
+    assert len(disclosures) == 1
+    record = disclosures[0]
+    assert (record["reader_id"], record["reader_role"], record["reason"]) == ("auditor-7", "auditor", "2025 annual audit, sample 14")
+    assert record["aggregate_id"] == revealed["aggregate_id"] and "data.id_number" in record["fields"]
+    assert record["disclosure_id"] == revealed["disclosure_id"]
