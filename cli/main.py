@@ -226,3 +226,14 @@ def provision(
 
     asyncio.run(provision_platform(nats_url, replicas))
     console.print("streams and consumers are provisioned")
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="A short run at small sizes (a smoke test of the benchmark)")] = False,
+    out: Annotated[Path, typer.Option(help="Where the JSON results go")] = Path("bench/results/latest.json"),
+) -> None:
+    """Measure the platform against the raw limits of its own stack on this machine."""
+    from cli.bench.run import FULL, QUICK, run
+
+    run(QUICK if quick else FULL, out, console)

@@ -80,6 +80,11 @@ class ReadModelStore:
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
+    def accepted_total(self) -> int:
+        table = TABLES["rm_submissions"]
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.sum(table.c.accepted), 0))).scalar_one())
+
     def births_by(self, group: str, first_month: str, last_month: str) -> list[dict[str, Any]]:
         """Boys and girls per township or per birth order (or in all: group "county")."""
         table = TABLES["rm_births"]

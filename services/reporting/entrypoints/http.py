@@ -27,6 +27,10 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
         rejected = await asyncio.to_thread(read_models.rows, "rm_rejections")
         return {"title": "受理情况 Submissions", "accepted": rows, "rejected": rejected}
 
+    @http.get("/reports/totals", summary="受理总数 Accepted records in the read models (cheap: for monitoring and benchmarks)")
+    async def totals() -> dict[str, int]:
+        return {"accepted": await asyncio.to_thread(read_models.accepted_total)}
+
     @http.get("/reports/sections", summary="各责任科室收件数 Work received by each responsible section")
     async def sections() -> dict[str, Any]:
         totals: dict[str, int] = {}

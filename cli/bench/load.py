@@ -1,0 +1,195 @@
+"""End-to-end load on the whole platform (separate processes, as `fpb up` runs it):
+throughput, latency at fixed offered loads, and memory of every service."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import nats
+
+from cli.demo.records import generate_demo_records
+from cli.platform import Platform
+
+WINDOW = 200
+
+
+def load_records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
+    """A county's year in its real proportions (the demo generator), scaled up by
+    generating more years, with ids made unique for this run."""
+    records: list[tuple[str, bytes, str]] = []
+    seed = 0
+    while len(records) < count:
+        seed += 1
+        for subject, envelope in generate_demo_records(seed=seed, year=2025, births=2000):
+            envelope["record_id"] = f"{envelope['record_id']}-{tag}{seed}"
+            if "application_id" in envelope["data"]:
+                envelope["data"]["application_id"] = f"{envelope['data']['application_id']}-{tag}{seed}"
+            records.append((subject, json.dumps(envelope, ensure_ascii=False).encode(), envelope["record_id"]))
+            if len(records) == count:
+                break
+    return records
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return 0
+
+
+@dataclass
+class MemoryWatch:
+    """Samples every service's resident memory in the background; keeps the peaks."""
+
+    pids: dict[str, int]
+    peaks: dict[str, int] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> "MemoryWatch":
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            for name, pid in self.pids.items():
+                self.peaks[name] = max(self.peaks.get(name, 0), rss_kib(pid))
+
+
+class Visibility:
+    """Polls reporting for how many records its read models hold, with timestamps."""
+
+    def __init__(self, reporting_url: str) -> None:
+        self._client = httpx.Client(base_url=reporting_url, timeout=5)
+
+    def total(self) -> int:
+        return self._client.get("/reports/totals").json()["accepted"]
+
+    def wait_for(self, target: int, timeout: float, on_sample: Callable[[float, int], None] | None = None) -> float:
+        deadline = time.perf_counter() + timeout
+        while True:
+            now, total = time.perf_counter(), self.total()
+            if on_sample:
+                on_sample(now, total)
+            if total >= target:
+                return now
+            if now > deadline:
+                raise TimeoutError(f"only {total} of {target} records visible after {timeout}s")
+            time.sleep(0.01)
+
+
+async def publish(js, records: list[tuple[str, bytes, str]], rate: float | None = None) -> list[float]:
+    """Publish with PubAcks; as fast as accepted (rate None) or at a fixed offered rate."""
+    sent: list[float] = []
+    if rate is None:
+        for first in range(0, len(records), WINDOW):
+            chunk = records[first : first + WINDOW]
+            sent.extend([time.perf_counter()] * len(chunk))
+            await asyncio.gather(*(js.publish(s, b, headers={"Nats-Msg-Id": r}, timeout=30) for s, b, r in chunk))
+        return sent
+    started = time.perf_counter()
+    pending = []
+    for index, (subject, body, record_id) in enumerate(records):
+        due = started + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent.append(time.perf_counter())
+        pending.append(asyncio.ensure_future(js.publish(subject, body, headers={"Nats-Msg-Id": record_id}, timeout=30)))
+    await asyncio.gather(*pending)
+    return sent
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], latency_seconds: float, overload_factor: float) -> dict:
+    platform = Platform(workdir / "platform")
+    platform.start()
+    results: dict = {}
+    try:
+        pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
+        visible = Visibility(platform.services["reporting"].url)
+        with MemoryWatch(pids) as memory:
+            results["throughput"] = asyncio.run(_throughput(platform.nats_url, visible, throughput_records))
+            results["latency"] = {}
+            for rate in latency_rates:
+                results["latency"][rate] = asyncio.run(_latency(platform.nats_url, visible, rate, latency_seconds))
+            results["memory_peak_kib"] = dict(memory.peaks)
+        sustained = results["throughput"]["records_per_s"]
+        with MemoryWatch(pids) as overload_memory:
+            results["overload"] = asyncio.run(_overload(platform.nats_url, visible, sustained * overload_factor, latency_seconds))
+            results["overload"]["memory_peak_kib"] = dict(overload_memory.peaks)
+    finally:
+        platform.stop()
+    return results
+
+
+async def _throughput(nats_url: str, visible: Visibility, count: int) -> dict:
+    records = load_records(count, "t")
+    connection = await nats.connect(nats_url)
+    base = visible.total()
+    started = time.perf_counter()
+    await publish(connection.jetstream(), records)
+    accepted_by_broker = time.perf_counter()
+    done = visible.wait_for(base + count, timeout=600)
+    await connection.close()
+    return {"records": count, "publish_per_s": count / (accepted_by_broker - started), "records_per_s": count / (done - started)}
+
+
+async def _latency(nats_url: str, visible: Visibility, rate: int, seconds: float) -> dict:
+    records = load_records(int(rate * seconds), f"l{rate}")
+    connection = await nats.connect(nats_url)
+    base = visible.total()
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            samples.append((time.perf_counter(), visible.total() - base))
+            time.sleep(0.005)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    sent = await publish(connection.jetstream(), records, rate)
+    await asyncio.to_thread(visible.wait_for, base + len(records), 300)
+    await asyncio.sleep(0.05)
+    stop.set()
+    poller.join()
+    await connection.close()
+    latencies = []
+    cursor = 0
+    for index, sent_at in enumerate(sent):  # record i is visible once the count passes i
+        while cursor < len(samples) and samples[cursor][1] <= index:
+            cursor += 1
+        if cursor < len(samples):
+            latencies.append((samples[cursor][0] - sent_at) * 1000)
+    return {"offered_per_s": rate, "records": len(records), **{f"p{p}_ms": percentile(latencies, p) for p in (50, 95, 99)}}
+
+
+async def _overload(nats_url: str, visible: Visibility, rate: float, seconds: float) -> dict:
+    records = load_records(int(rate * seconds), "o")
+    connection = await nats.connect(nats_url)
+    base = visible.total()
+    started = time.perf_counter()
+    await publish(connection.jetstream(), records, rate)
+    offered_for = time.perf_counter() - started
+    done = await asyncio.to_thread(visible.wait_for, base + len(records), 900)
+    await connection.close()
+    return {"offered_per_s": rate, "achieved_offer_per_s": len(records) / offered_for, "records": len(records), "drained_per_s": len(records) / (done - started)}

@@ -1,0 +1,83 @@
+"""The raw limits of our own stack on this machine: the ceiling the platform is measured against."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import nats
+from eventsourcing.domain import Aggregate, event
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+
+from shared.eventstore.application import ServiceApplication
+from shared.messaging.nats_server import EmbeddedNatsServer
+
+WINDOW = 500  # publishes in flight at once (pipelining)
+
+
+async def jetstream_baseline(workdir: Path, count: int, size: int) -> dict[str, float]:
+    """A plain nats-py publisher and pull consumer through one durable stream, on a
+    nats-server with the platform's configuration (file storage, sync_interval: always)."""
+    server = EmbeddedNatsServer(workdir / "raw-nats").start()
+    try:
+        connection = await nats.connect(server.url)
+        js = connection.jetstream()
+        await js.add_stream(StreamConfig(name="BENCH", subjects=["bench.>"], storage=StorageType.FILE))
+        body = b"x" * size
+        started = time.perf_counter()
+        for first in range(0, count, WINDOW):
+            await asyncio.gather(*(js.publish(f"bench.{n % 15}", body, headers={"Nats-Msg-Id": f"m{n}"}) for n in range(first, min(first + WINDOW, count))))
+        published = time.perf_counter() - started
+        subscription = await js.pull_subscribe("bench.>", durable="bench", config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=-1))
+        started, received = time.perf_counter(), 0
+        while received < count:
+            for message in await subscription.fetch(min(WINDOW, count - received), timeout=5):
+                await message.ack()
+                received += 1
+        consumed = time.perf_counter() - started
+        await connection.close()
+    finally:
+        server.stop()
+    return {
+        "publish_per_s": count / published,
+        "consume_per_s": count / consumed,
+        "publish_then_consume_per_s": count / (published + consumed),
+    }
+
+
+class BenchRecord(Aggregate):
+    @event("Written")
+    def __init__(self, payload: str) -> None:
+        self.payload = payload
+
+    @event("Amended")
+    def amend(self, payload: str) -> None:
+        self.payload = payload
+
+
+class BenchStore(ServiceApplication):
+    name = "bench"
+
+
+def event_store_baseline(workdir: Path, count: int, payload_size: int = 400) -> dict[str, float]:
+    """The library's own SQLite recorder: one event per transaction, ten per save, log reads."""
+    store = BenchStore(f"sqlite:///{workdir / 'raw-store.db'}")
+    payload = "x" * payload_size
+    started = time.perf_counter()
+    for _ in range(count):
+        store.save(BenchRecord(payload=payload))
+    one_per_transaction = count / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for _ in range(count // 10):
+        record = BenchRecord(payload=payload)
+        for _ in range(9):
+            record.amend(payload)
+        store.save(record)
+    ten_per_save = (count // 10) * 10 / (time.perf_counter() - started)
+    started, read = time.perf_counter(), 0
+    for _ in store.iter_log(page=5000):
+        read += 1
+    log_read = read / (time.perf_counter() - started)
+    store.close()
+    return {"append_one_per_s": one_per_transaction, "append_ten_per_save_per_s": ten_per_save, "log_read_per_s": log_read, "log_events": read}
