@@ -25,7 +25,7 @@ def bootstrap(settings: ReportingSettings) -> Service:
     publisher = Publisher(broker, metrics)
     read_models = ReadModelStore(settings.store_url)
     projector = Projector(read_models)
-    consumers = [DurableConsumer(spec, projector.handle, publisher, metrics) for spec in CONSUMERS]
+    consumers = [DurableConsumer(spec, projector.handle, publisher, metrics, batch_handler=projector.handle_many) for spec in CONSUMERS]
     http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
     band = SexRatioBand(settings.sex_ratio_low, settings.sex_ratio_high, settings.sex_ratio_min_births)
     add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream(), band)

@@ -58,6 +58,10 @@ class Delivery:
 
 # A handler returns its outcome label for the metrics: "ok", "duplicate", "ignored".
 Handler = Callable[[Delivery], Awaitable[str]]
+# Handles several deliveries in one store transaction, all or nothing; returns one
+# outcome per delivery. On any exception the consumer falls back to one at a time,
+# where retries and dead letters are decided per message.
+BatchHandler = Callable[[list[Delivery]], Awaitable[list[str]]]
 # Turns the raw bytes of a dead letter into what may be stored (intake encrypts them).
 RawProtector = Callable[[Delivery], dict]
 
@@ -83,9 +87,12 @@ class DurableConsumer:
         publisher: Publisher,
         metrics: ServiceMetrics,
         protect_raw: RawProtector | None = None,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.spec = spec
         self._handler = handler
+        # A handler object may bring its own batch method (handle_many).
+        self._batch_handler = batch_handler or getattr(handler, "handle_many", None)
         self._publisher = publisher
         self._metrics = metrics
         self._protect_raw = protect_raw or (lambda d: {"raw_base64": base64.b64encode(d.body).decode()})
@@ -146,14 +153,43 @@ class DurableConsumer:
                 if loop.time() > give_up_at:
                     return None
                 continue
-            status = (raw.headers or {}).get("Status")
-            if status == "100":  # idle heartbeat
-                continue
-            if status is not None:  # 408 expired, 404 nothing, 409 changed, 503 no consumer
+            # Whatever else has already arrived is handled together with it.
+            arrived = [raw]
+            while subscription.pending_msgs and len(arrived) < self.spec.batch_size - received:
+                arrived.append(await subscription.next_msg(timeout=1))
+            messages, status = [], None
+            for message in arrived:
+                message_status = (message.headers or {}).get("Status")
+                if message_status is None:
+                    messages.append(message)
+                elif message_status != "100":  # 408 expired, 404 nothing, 409 changed, 503 no consumer
+                    status = message_status
+            received += len(messages)
+            await self.handle_many(messages)
+            if status is not None:
                 return status
-            received += 1
-            await self.handle_one(raw)
         return None
+
+    async def handle_many(self, raws: list) -> None:
+        if self._batch_handler is None or len(raws) < 2:
+            for raw in raws:
+                await self.handle_one(raw)
+            return
+        deliveries = [delivery_of(raw) for raw in raws]
+        started = time.perf_counter()
+        try:
+            outcomes = await self._batch_handler(deliveries)
+        except Exception as error:  # noqa: BLE001 - one at a time decides retries and dead letters
+            log.info("batch_fell_back_to_single_messages", size=len(raws), error=repr(error))
+            for raw in raws:
+                await self.handle_one(raw)
+            return
+        each = (time.perf_counter() - started) / len(raws)
+        for raw, delivery, outcome in zip(raws, deliveries, outcomes, strict=True):
+            await raw.ack()
+            kind = message_type(delivery.subject)
+            self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
+            self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(each)
 
     async def handle_one(self, raw) -> None:
         delivery = delivery_of(raw)

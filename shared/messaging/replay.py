@@ -18,7 +18,7 @@ async def replay_stream(
     js: JetStreamContext,
     stream: str,
     filter_subjects: Sequence[str],
-    on_message: Callable[[object], Awaitable[None]],
+    on_batch: Callable[[list], Awaitable[None]],
     batch: int = 500,
 ) -> int:
     name = f"replay-{uuid.uuid4().hex[:12]}"
@@ -42,8 +42,7 @@ async def replay_stream(
                 messages = await subscription.fetch(min(batch, expected - seen), timeout=5.0)
             except NatsTimeoutError:
                 raise RuntimeError(f"replay of {stream} stalled after {seen} of {expected} messages") from None
-            for message in messages:
-                await on_message(message)
+            await on_batch(messages)
             seen += len(messages)
     finally:
         await subscription.unsubscribe()

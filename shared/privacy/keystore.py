@@ -61,6 +61,36 @@ class KeyStore:
             self._cache[subject_ref] = key
         return key
 
+    def keys_for(self, subject_refs: set[str]) -> None:
+        """Warm the cache for many subjects: one query, and one transaction for the new ones."""
+        with self._lock:
+            missing = [ref for ref in subject_refs if ref not in self._cache]
+        if not missing:
+            return
+        found: dict[str, bytes] = {}
+        known: set[str] = set()
+        with self._engine.connect() as conn:
+            for first in range(0, len(missing), 500):
+                chunk = missing[first : first + 500]
+                for row in conn.execute(select(data_keys.c.subject_ref, data_keys.c.wrapped_key).where(data_keys.c.subject_ref.in_(chunk))):
+                    known.add(row.subject_ref)
+                    if row.wrapped_key is not None:  # an erased subject stays erased
+                        found[row.subject_ref] = self._unwrap(row.subject_ref, row.wrapped_key)
+        absent = [ref for ref in missing if ref not in known]
+        if absent:
+            created = {ref: AESGCM.generate_key(bit_length=256) for ref in absent}
+            now = datetime.now(timezone.utc)
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(data_keys), [{"subject_ref": ref, "wrapped_key": self._wrap(ref, key), "created_at": now} for ref, key in created.items()])
+                found.update(created)
+            except IntegrityError:
+                pass  # someone created some of them meanwhile: key_for() loads them one by one
+        with self._lock:
+            if len(self._cache) + len(found) > 100_000:  # bounded memory
+                self._cache.clear()
+            self._cache.update(found)
+
     def existing_key(self, subject_ref: str) -> bytes:
         key = self._cache.get(subject_ref) or self._load(subject_ref)
         if key is None:

@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 from hashlib import sha256
+from collections.abc import Iterable
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,6 +36,10 @@ class PersonalDataProtector:
     def subject_ref_for_record(self, source: str, record_id: str) -> str:
         """Data subject of a record about no identified person (e.g. an anonymous tip)."""
         return "rec-" + hmac.new(self._matching_key, f"{source}:{record_id}".encode(), sha256).hexdigest()[:60]
+
+    def prepare(self, subject_refs: Iterable[str]) -> None:
+        """Load (or create) the keys of many subjects in one round trip to the key store."""
+        self._keys.keys_for(set(subject_refs))
 
     def encrypt(self, subject_ref: str, value: Any, field: str) -> dict[str, str]:
         key = self._keys.key_for(subject_ref)

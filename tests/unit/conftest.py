@@ -46,6 +46,10 @@ class FakeKeyStore:
             self.keys[subject_ref] = AESGCM.generate_key(bit_length=256)
         return self.keys[subject_ref]
 
+    def keys_for(self, subject_refs: set[str]) -> None:
+        for subject_ref in subject_refs - self.erased:
+            self.key_for(subject_ref)
+
     def existing_key(self, subject_ref: str) -> bytes:
         if subject_ref in self.erased or subject_ref not in self.keys:
             raise KeyErasedError(f"no data key for subject {subject_ref[:12]}…")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
@@ -52,18 +53,45 @@ class IntakeUseCase:
         self._register = register
 
     def record(self, delivery: Delivery) -> Outcome:
-        parsed = parse_record(delivery.subject, delivery.body)
-        if isinstance(parsed, list):
-            return self._reject(delivery, parsed)
-        return self._accept(delivery, parsed)
+        return self.record_many([delivery])[0]
 
-    def _accept(self, delivery: Delivery, record: ValidRecord) -> Outcome:
-        existing = self._store.find(submission_id(record.source, record.record_id))
-        if existing is not None:
-            return self._repeat(existing, delivery)
+    def record_many(self, deliveries: list[Delivery]) -> list[Outcome]:
+        """Decide every delivery, then save all the new facts in one transaction.
+
+        A concurrent intake replica saving the same record first makes the save fail as
+        a whole; deciding again then finds its submission, so nothing is lost or doubled.
+        """
+        for attempt in range(2):
+            parsed = [parse_record(d.subject, d.body) for d in deliveries]
+            self._protector.prepare(self._subject_refs(r) for r in parsed if isinstance(r, ValidRecord))
+            outcomes: list[Outcome] = []
+            new: dict[UUID, Any] = {}
+            for delivery, record in zip(deliveries, parsed, strict=True):
+                outcome, aggregate = self._reject(delivery, record, new) if isinstance(record, list) else self._accept(delivery, record, new)
+                if aggregate is not None:
+                    new[aggregate.id] = aggregate
+                outcomes.append(outcome)
+            try:
+                if new:
+                    self._store.save(*new.values())
+                return outcomes
+            except IntegrityError:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _subject_refs(self, record: ValidRecord) -> str:
+        person_refs = {field: self._protector.person_ref(number) for field, number in record.person_ids.items()}
+        return person_refs.get(record.data_subject_field or "") or self._protector.subject_ref_for_record(record.source, record.record_id)
+
+    def _accept(self, delivery: Delivery, record: ValidRecord, new: dict[UUID, Any]) -> tuple[Outcome, Submission | None]:
+        sid = submission_id(record.source, record.record_id)
+        first = new.get(sid) or self._store.find(sid)
+        if first is not None:
+            return self._repeat(first, delivery), None
         route = self._register.route(record.kind, record.data.get("kind") if record.kind == "township.application.submitted" else None)
         person_refs = {field: self._protector.person_ref(number) for field, number in record.person_ids.items()}
-        subject_ref = person_refs.get(record.data_subject_field or "") or self._protector.subject_ref_for_record(record.source, record.record_id)
+        subject_ref = self._subject_refs(record)
         submission = Submission(
             source=record.source,
             record_id=record.record_id,
@@ -79,23 +107,18 @@ class IntakeUseCase:
             person_refs=person_refs,
             data_subject_ref=subject_ref,
         )
-        try:
-            self._store.save(submission)
-        except IntegrityError:  # another intake replica accepted it a moment ago
-            first = self._store.find(submission.id)
-            if first is None:
-                raise
-            return self._repeat(first, delivery)
-        return Accepted(submission.id)
+        return Accepted(submission.id), submission
 
     def _repeat(self, first: Submission, delivery: Delivery) -> Outcome:
         if first.inbox_sequence == delivery.stream_sequence:
             return AlreadyHandled()
         return Duplicate(first)
 
-    def _reject(self, delivery: Delivery, errors: list[FieldError]) -> Outcome:
+    def _reject(self, delivery: Delivery, errors: list[FieldError], new: dict[UUID, Any]) -> tuple[Outcome, RejectedRecord | None]:
+        rejection_id = RejectedRecord.create_id(delivery.stream, delivery.stream_sequence)
+        if rejection_id in new or self._store.find(rejection_id) is not None:
+            return AlreadyHandled(), None  # a redelivery of a message already rejected
         source = receipt_source(delivery.subject, delivery.body)
-        raw = self._protector.encrypt_raw(f"{delivery.stream}:{delivery.stream_sequence}", delivery.body)
         rejected = RejectedRecord(
             inbox_stream=delivery.stream,
             inbox_sequence=delivery.stream_sequence,
@@ -103,14 +126,10 @@ class IntakeUseCase:
             source=source,
             record_id=claimed_record_id(delivery.body),
             received_at=delivery.published_at.isoformat(),
-            raw=raw,
+            raw=self._protector.encrypt_raw(f"{delivery.stream}:{delivery.stream_sequence}", delivery.body),
             errors=[{"field": e.field, "message": e.message} for e in errors],
         )
-        try:
-            self._store.save(rejected)
-        except IntegrityError:
-            return AlreadyHandled()
-        return Rejected(rejected.id)
+        return Rejected(rejected.id), rejected
 
 
 def claimed_record_id(body: bytes) -> str | None:

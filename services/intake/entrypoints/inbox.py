@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from services.intake.application.handlers import Accepted, AlreadyHandled, Duplicate, IntakeUseCase, Rejected
+from services.intake.application.handlers import Accepted, AlreadyHandled, Duplicate, IntakeUseCase, Outcome, Rejected
 from shared.contracts.receipts import Receipt, receipt_message
 from shared.messaging.consumer import Delivery
 from shared.messaging.publisher import Publisher
@@ -30,7 +30,14 @@ class InboxEntrypoint:
         self._metrics = metrics
 
     async def __call__(self, delivery: Delivery) -> str:
-        outcome = await asyncio.to_thread(self._use_case.record, delivery)
+        return (await self.handle_many([delivery]))[0]
+
+    async def handle_many(self, deliveries: list[Delivery]) -> list[str]:
+        """Records a batch in one transaction; then acts on each outcome."""
+        outcomes = await asyncio.to_thread(self._use_case.record_many, deliveries)
+        return [await self._after(delivery, outcome) for delivery, outcome in zip(deliveries, outcomes, strict=True)]
+
+    async def _after(self, delivery: Delivery, outcome: Outcome) -> str:
         match outcome:
             case Accepted():
                 self._wake_relay()

@@ -29,15 +29,24 @@ class Projector:
         async with self._lock:
             return await self._project(delivery)
 
+    async def handle_many(self, deliveries: list[Delivery]) -> list[str]:
+        """A batch in one transaction (an unreadable message raises: then one by one)."""
+        async with self._lock:
+            return await self._project_many(deliveries)
+
+    async def _project_many(self, deliveries: list[Delivery]) -> list[str]:
+        messages = []
+        for delivery in deliveries:
+            try:
+                received = read_event(delivery.body)
+            except (ValidationError, UnknownEventError, ValueError) as error:
+                raise PermanentError(f"unreadable integration event: {error}") from error
+            messages.append((received.envelope.event_id, delivery.stream, delivery.stream_sequence, changes_for(received)))
+        applied = await asyncio.to_thread(self.read_models.apply_many, messages)
+        return ["ok" if fresh else "duplicate" for fresh in applied]
+
     async def _project(self, delivery: Delivery) -> str:
-        try:
-            received = read_event(delivery.body)
-        except (ValidationError, UnknownEventError, ValueError) as error:
-            raise PermanentError(f"unreadable integration event: {error}") from error
-        applied = await asyncio.to_thread(
-            self.read_models.apply, received.envelope.event_id, delivery.stream, delivery.stream_sequence, changes_for(received)
-        )
-        return "ok" if applied else "duplicate"
+        return (await self._project_many([delivery]))[0]
 
     def start_rebuild(self, js: JetStreamContext, sources: Sequence[ConsumerSpec]) -> dict[str, Any]:
         """Start a rebuild in the background (one at a time); follow it in rebuild_status."""
@@ -62,15 +71,20 @@ class Projector:
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
             for spec in sources:
-                await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_one)
+                await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_batch)
             after = await asyncio.to_thread(self.read_models.digest)
         result = {"replayed": self.rebuild_status["replayed"], "before": before, "after": after, "identical": before["sha256"] == after["sha256"]}
         self.rebuild_status = {"state": "done", "expected": expected, **result}
         return result
 
-    async def _replay_one(self, raw: Any) -> None:
+    async def _replay_batch(self, raws: list[Any]) -> None:
+        deliveries = [delivery_of(raw) for raw in raws]
         try:
-            await self._project(delivery_of(raw))
+            await self._project_many(deliveries)
         except PermanentError:
-            pass  # live consumption dead-lettered it too: it is not in the read models
-        self.rebuild_status["replayed"] += 1
+            for delivery in deliveries:  # find the unreadable one(s); project the rest
+                try:
+                    await self._project(delivery)
+                except PermanentError:
+                    pass  # live consumption dead-lettered it too: it is not in the read models
+        self.rebuild_status["replayed"] += len(raws)
