@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .fpb-data
 
-.PHONY: run test unit integration e2e install clean
+.PHONY: run test unit integration e2e deploy-check install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
+
+## The deployment tier only (tests/deploy): compose, Kubernetes, Prometheus, contracts.
+## Its system tools are installed by .ci/run; without them those tests skip, saying how.
+deploy-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests/deploy
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)

@@ -208,11 +208,14 @@ def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
 
 
 @app.command()
-def contracts(out: Annotated[Path, typer.Option(help="Directory for the AsyncAPI documents")] = Path("docs/asyncapi")) -> None:
-    """Write each service's AsyncAPI document, generated from the code."""
-    from cli.contracts import write_asyncapi
+def contracts(
+    out: Annotated[Path, typer.Option(help="Directory for the AsyncAPI documents")] = Path("docs/asyncapi"),
+    openapi_out: Annotated[Path, typer.Option(help="Directory for the OpenAPI documents")] = Path("docs/openapi"),
+) -> None:
+    """Write each service's AsyncAPI and OpenAPI documents, generated from the code (connects to nothing)."""
+    from cli.contracts import write_asyncapi, write_openapi
 
-    for path in write_asyncapi(out):
+    for path in [*write_asyncapi(out), *write_openapi(openapi_out)]:
         console.print(f"wrote {path}")
 
 

@@ -27,23 +27,34 @@ class Channel:
     payload_field: str = "payload"
 
 
-def _schema(channel: Channel) -> dict[str, Any]:
-    payload = channel.payload.model_json_schema(by_alias=True)
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def _schema(channel: Channel, shared_schemas: dict[str, Any]) -> dict[str, Any]:
+    """The message's JSON schema; nested models move to components.schemas, where
+    AsyncAPI resolves references (pydantic would put them under a local $defs)."""
+    payload = _hoisted(channel.payload.model_json_schema(by_alias=True, ref_template=REF_TEMPLATE), shared_schemas)
     if channel.envelope is None:
         return payload
-    envelope = channel.envelope.model_json_schema(by_alias=True)
+    envelope = _hoisted(channel.envelope.model_json_schema(by_alias=True, ref_template=REF_TEMPLATE), shared_schemas)
     envelope["properties"][channel.payload_field] = payload
     return envelope
+
+
+def _hoisted(schema: dict[str, Any], shared_schemas: dict[str, Any]) -> dict[str, Any]:
+    shared_schemas.update(schema.pop("$defs", {}))
+    return schema
 
 
 def asyncapi_document(service: str, description: str, receives: list[Channel], sends: list[Channel]) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
     for action, listed in (("receive", receives), ("send", sends)):
         for channel in listed:
             key = channel.message
-            messages[key] = {"name": key, "contentType": "application/json", "payload": _schema(channel)}
+            messages[key] = {"name": key, "contentType": "application/json", "payload": _schema(channel, schemas)}
             channels[key] = {
                 "address": channel.subject,
                 "description": channel.description,
@@ -60,5 +71,5 @@ def asyncapi_document(service: str, description: str, receives: list[Channel], s
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages},
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
     }

@@ -1,0 +1,50 @@
+"""The production NATS configurations parse with the nats-server the platform is tested
+on, and docker-compose and Kubernetes run the same release line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from deploy_tools import ROOT, explain, run
+
+from shared.messaging.nats_server import nats_server_binary
+
+CONFIGS = ["deploy/nats/nats-1.conf", "deploy/nats/nats-2.conf", "deploy/nats/nats-3.conf", "deploy/k8s/nats.conf"]
+
+
+def embedded_version() -> tuple[int, int, int]:
+    result = run([nats_server_binary(), "--version"])
+    found = re.search(r"v(\d+)\.(\d+)\.(\d+)", result.stdout + result.stderr)
+    assert found, explain(result)
+    return tuple(int(part) for part in found.groups())
+
+
+def image_tags() -> dict[str, str]:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    statefulset = next(d for d in yaml.safe_load_all((ROOT / "deploy/k8s/nats.yaml").read_text()) if d and d["kind"] == "StatefulSet")
+    [container] = [c for c in statefulset["spec"]["template"]["spec"]["containers"] if c["name"] == "nats"]
+    tags = {f"compose {name}": service["image"] for name, service in compose["services"].items() if name.startswith("nats-")}
+    tags["k8s statefulset/nats"] = container["image"]
+    return tags
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_the_nats_configuration_is_valid_for_the_tested_nats_server(config):
+    # nats-server -t rejects unknown fields and bad values, not only syntax errors.
+    result = run([nats_server_binary(), "-t", "-c", config], env={"SERVER_NAME": "nats-0"})
+    assert result.returncode == 0, explain(result)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_nats_node_fsyncs_before_acknowledging(config):
+    assert re.search(r"^\s*sync_interval:\s*always\s*$", (ROOT / config).read_text(), re.MULTILINE), config
+
+
+def test_compose_and_kubernetes_run_the_nats_release_line_the_tests_use():
+    major, minor, _ = embedded_version()
+    tags = image_tags()
+    assert len(set(tags.values())) == 1, f"NATS images differ: {tags}"
+    image = next(iter(tags.values()))
+    assert re.fullmatch(rf"nats:{major}\.{minor}\.\d+-alpine", image), f"{image} is not in the {major}.{minor} line of the embedded nats-server"
