@@ -100,9 +100,11 @@ class ServiceApplication(Application):
 
     def history(self, aggregate_id: UUID, as_of: datetime | None = None) -> tuple[list[Any], Any]:
         """The aggregate's events (up to as_of, inclusive) and the state they produce."""
-        events = [e for e in self.events.get(aggregate_id) if as_of is None or e.timestamp <= as_of]
-        state = None
-        for domain_event in events:
+        events, state = [], None
+        for domain_event in self.events.get(aggregate_id):  # decoded lazily, in version order
+            if as_of is not None and domain_event.timestamp > as_of:
+                break  # timestamps grow with versions: nothing later can be earlier
+            events.append(domain_event)
             state = domain_event.mutate(state)
         return events, state
 

@@ -70,3 +70,48 @@ def test_a_birth_delivered_twice_is_counted_once(store_url):
     assert read_models.apply(received.envelope.event_id, "FP_INTAKE", 1, changes_for(received)) is False
     assert read_models.births_by("county", "2025-01", "2025-12") == [{"boys": 1, "girls": 0}]
     read_models.close()
+
+
+def fill_births(read_models: ReadModelStore) -> None:
+    n = 0
+    for township, birth_date, order, sex, count in BIRTHS:
+        for _ in range(count):
+            n += 1
+            received = a_birth(n, township, birth_date, order, sex)
+            read_models.apply(received.envelope.event_id, "FP_INTAKE", n, changes_for(received))
+
+
+async def test_the_statistical_report_downloads_as_excel_and_csv_with_chinese_headings(store_url):
+    import io
+
+    import httpx
+    from openpyxl import load_workbook
+
+    from services.reporting.bootstrap import bootstrap
+    from services.reporting.settings import ReportingSettings
+
+    fill_births(ReadModelStore(store_url))
+    service = bootstrap(ReportingSettings(nats_url="nats://127.0.0.1:1", store_url=store_url))
+    transport = httpx.ASGITransport(app=service.http)
+    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
+        workbook_response = await client.get("/reports/statistical.xlsx", params={"period": "2025-H1"})
+        csv_response = await client.get("/reports/statistical.csv", params={"period": "2025-H1", "sheet": "sex_ratio"})
+        bad_period = await client.get("/reports/statistical.xlsx", params={"period": "2025-H3"})
+        bad_sheet = await client.get("/reports/statistical.csv", params={"period": "2025", "sheet": "weather"})
+    for close in service.closers:
+        close()
+
+    sheet = load_workbook(io.BytesIO(workbook_response.content))["sex_ratio"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "元氏县出生人口性别比统计表（2025年上半年）"
+    assert rows[1][:6] == ("乡镇代码", "乡镇", "出生数", "男", "女", "性别比（女=100）")
+    assert len(rows) == 2 + 15 + 1  # title, headings, every township, the county total
+    by_name = {row[1]: row for row in rows[2:]}
+    assert by_name["黑水坊乡"][2:6] == (60, 36, 24, 150.0) and by_name["黑水坊乡"][8] == "偏高"
+    assert by_name["东张乡"][2:5] == (0, 0, 0) and by_name["东张乡"][8] == "样本不足"
+    assert by_name["全县合计"][2:6] == (135, 78, 57, 136.8)
+
+    text = csv_response.content.decode("utf-8")
+    assert text.startswith("\ufeff元氏县出生人口性别比统计表") and "乡镇代码,乡镇,出生数" in text
+    assert bad_period.status_code == 422 and "period" in bad_period.text
+    assert bad_sheet.status_code == 422 and "sheet" in bad_sheet.text

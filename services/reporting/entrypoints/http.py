@@ -8,14 +8,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Response
 
+from services.reporting.adapters.exports import to_csv, to_xlsx
 from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.application.statistical_report import Sheet, sex_ratio_sheet, submissions_sheet
 from services.reporting.application.projector import Projector
 from services.reporting.application.sex_ratio_report import GROUPS, sex_ratio_report
 from services.reporting.domain.sex_ratio import SexRatioBand, months_of
 from services.reporting.entrypoints.routes import CONSUMERS
 from shared.contracts.townships import TOWNSHIPS
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Projector, jetstream: Any, band: SexRatioBand) -> None:
@@ -62,6 +66,28 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
             raise HTTPException(422, detail=[{"field": "by", "message": f"must be one of {', '.join(GROUPS)}"}])
         rows = await asyncio.to_thread(read_models.births_by, by, first, last)
         return sex_ratio_report(rows, by, period, band)
+
+    @http.get("/reports/statistical.xlsx", summary="统计报表 (Excel): sex ratio and submissions, every township and the county total")
+    async def statistical_xlsx(period: str = Query(..., description="2025, 2025-H1 or 2025-H2 (also quarters and months)")) -> Response:
+        sheets = await statistical_sheets(period)
+        filename = f"fpb-statistics-{period}.xlsx"
+        return Response(to_xlsx(sheets), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @http.get("/reports/statistical.csv", summary="统计报表 (CSV, one table)")
+    async def statistical_csv(period: str = Query(...), sheet: str = Query("sex_ratio", description="sex_ratio or submissions")) -> Response:
+        sheets = {s.name: s for s in await statistical_sheets(period)}
+        if sheet not in sheets:
+            raise HTTPException(422, detail=[{"field": "sheet", "message": f"must be one of {', '.join(sheets)}"}])
+        return Response(to_csv(sheets[sheet]), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="fpb-{sheet}-{period}.csv"'})
+
+    async def statistical_sheets(period: str) -> list[Sheet]:
+        try:
+            first, last = months_of(period)
+        except ValueError as error:
+            raise HTTPException(422, detail=[{"field": "period", "message": str(error)}]) from None
+        births = await asyncio.to_thread(read_models.births_by, "township_code", first, last)
+        submissions = await asyncio.to_thread(read_models.rows, "rm_submissions")
+        return [sex_ratio_sheet(births, period, band), submissions_sheet(submissions, period)]
 
     @http.get("/read-models/digest", summary="Fingerprint of every read model")
     async def digest() -> dict[str, Any]:
