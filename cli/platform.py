@@ -123,6 +123,8 @@ class Platform:
             "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
         }
+        if name == "reporting":  # the audit view reads histories from the services that keep them
+            env["FPB_PEER_URLS"] = json.dumps({peer: self.services[peer].url for peer in EVENT_SOURCED if peer in self.services})
         return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)
 
     def endpoints(self) -> dict:

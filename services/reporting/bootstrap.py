@@ -6,6 +6,8 @@ from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector
 from services.reporting.domain.sex_ratio import SexRatioBand
 from services.reporting.entrypoints.asyncapi import document
+from services.reporting.entrypoints.audit import add_audit_routes
+from services.reporting.entrypoints.dashboard.routes import add_dashboard
 from services.reporting.entrypoints.http import add_report_routes
 from services.reporting.entrypoints.routes import CONSUMERS
 from services.reporting.settings import ReportingSettings
@@ -29,6 +31,8 @@ def bootstrap(settings: ReportingSettings) -> Service:
     http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
     band = SexRatioBand(settings.sex_ratio_low, settings.sex_ratio_high, settings.sex_ratio_min_births)
     add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream(), band)
+    add_audit_routes(http, settings.peer_urls)
+    add_dashboard(http)
     return Service(name=NAME, broker=broker, metrics=metrics, http=http, consumers=consumers, closers=[read_models.close])
 
 

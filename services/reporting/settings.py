@@ -7,6 +7,7 @@ from shared.settings import ServiceSettings
 
 class ReportingSettings(ServiceSettings):
     store_url: str = Field(description="The read models' database: sqlite:///path or postgresql://…")
+    peer_urls: dict[str, str] = Field(default_factory=dict, description='The event-sourced services\' HTTP URLs, for the audit view (JSON: {"intake": "http://…", …})')
     sex_ratio_low: float = Field(103.0, description="Lower edge of the normal sex-ratio band (boys per 100 girls)")
     sex_ratio_high: float = Field(110.0, description="Upper edge: above it a township gets an early warning (预警)")
     sex_ratio_min_births: int = Field(30, description="Fewer births than this: no warning, too few to mean something")

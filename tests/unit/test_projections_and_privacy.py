@@ -34,18 +34,21 @@ def frozen_with(event_type: str, **payload_changes):
 
 
 def test_an_accepted_submission_increments_rm_submissions_by_township_source_kind_and_section():
-    assert changes_for(frozen("intake.submission.accepted")) == [
-        Increment(
-            "rm_submissions",
-            {"township_code": "130132102", "source": "township", "kind": "township.application.submitted", "section": "法规科"},
-            "accepted",
-            1,
-        )
-    ]
+    assert changes_for(frozen("intake.submission.accepted"))[0] == Increment(
+        "rm_submissions",
+        {"township_code": "130132102", "source": "township", "kind": "township.application.submitted", "section": "法规科"},
+        "accepted",
+        1,
+    )
+
+
+def test_an_accepted_submission_is_listed_for_drill_down_without_personal_data():
+    record = changes_for(frozen("intake.submission.accepted"))[1]
+    assert record.table == "rm_submission_records" and set(record.values) == {"record_id", "source", "kind", "township_code", "section", "occurred_at"}
 
 
 def test_an_accepted_submission_without_a_township_counts_under_an_empty_township():
-    [change] = changes_for(frozen_with("intake.submission.accepted", township_code=None))
+    change = changes_for(frozen_with("intake.submission.accepted", township_code=None))[0]
 
     assert change.key["township_code"] == ""
 

@@ -89,9 +89,9 @@ class ReadModelStore:
             for table in (*READ_MODELS, processed_messages):
                 conn.execute(delete(table))
 
-    def rows(self, table_name: str, **where: Any) -> list[dict[str, Any]]:
+    def rows(self, table_name: str, limit: int | None = None, offset: int = 0, **where: Any) -> list[dict[str, Any]]:
         table = TABLES[table_name]
-        query = select(table).order_by(*table.primary_key.columns)
+        query = select(table).order_by(*table.primary_key.columns).offset(offset).limit(limit)
         for column, value in where.items():
             query = query.where(table.c[column] == value)
         with self.engine.connect() as conn:

@@ -66,5 +66,18 @@ births = Table(
     Column("girls", Integer, nullable=False, default=0),
 )
 
-READ_MODELS = (submissions, rejections, applications, cases, births)
+submission_records = Table(
+    "rm_submission_records",
+    metadata,
+    # One row per accepted record: what a figure is made of (drill-down). No personal data.
+    Column("submission_id", String(36), primary_key=True),
+    Column("record_id", String(128), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("kind", String(64), nullable=False, index=True),
+    Column("township_code", String(9), nullable=False, index=True),
+    Column("section", String(32), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+)
+
+READ_MODELS = (submissions, rejections, applications, cases, births, submission_records)
 TABLES = {table.name: table for table in (*READ_MODELS, processed_messages)}

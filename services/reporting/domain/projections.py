@@ -54,7 +54,13 @@ def changes_for(received: ReceivedEvent) -> list[Change]:
     match payload:
         case SubmissionAcceptedV1():
             key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind, "section": payload.section}
-            return [Increment("rm_submissions", key, "accepted"), *birth_changes(payload)]
+            record = Upsert(
+                "rm_submission_records",
+                {"submission_id": payload.submission_id},
+                {"record_id": payload.record_id, "source": payload.source, "kind": payload.kind, "township_code": payload.township_code or "",
+                 "section": payload.section, "occurred_at": payload.occurred_at.isoformat()},
+            )
+            return [Increment("rm_submissions", key, "accepted"), record, *birth_changes(payload)]
         case SubmissionRejectedV1():
             return [Increment("rm_rejections", {"source": payload.source}, "rejected")]
         case ApplicationOpenedV1():

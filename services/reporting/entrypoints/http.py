@@ -43,6 +43,17 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
         rows = [{"section": name, "received": count} for name, count in sorted(totals.items(), key=lambda item: -item[1])]
         return {"title": "责任科室收件 Work by section", "rows": rows}
 
+    @http.get("/reports/submissions/records", summary="明细: the accepted records behind a figure (no personal data)")
+    async def submission_records(
+        township_code: str | None = None, kind: str | None = None, section: str | None = None,
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        where = {k: v for k, v in {"township_code": township_code, "kind": kind, "section": section}.items() if v is not None}
+        rows = await asyncio.to_thread(read_models.rows, "rm_submission_records", limit, offset, **where)
+        for row in rows:
+            row["township_name"] = TOWNSHIPS.get(row["township_code"], "")
+        return {"title": "明细记录 Records", "filter": where, "offset": offset, "rows": rows}
+
     @http.get("/reports/applications", summary="申请件 Applications")
     async def applications(status: str | None = None) -> dict[str, Any]:
         where = {"status": status} if status else {}
