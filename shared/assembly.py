@@ -38,7 +38,8 @@ def wire(name: str, settings: ServiceSettings, store: ServiceApplication, transl
     positions = RelayPositions(settings.store_url)
     relay = OutboxRelay(name, store, translate, positions, publisher, metrics)
     chain = ChainTable(settings.store_url, name)
-    keeper = ChainKeeper(store, chain, settings.audit_key_file, settings.checkpoint_dir)
+    failures = metrics.audit_verification_failures.labels(name)
+    keeper = ChainKeeper(store, chain, settings.audit_key_file, settings.checkpoint_dir, on_findings=failures.inc)
     return Wiring(name, store, metrics, publisher, relay, positions, chain, keeper, broker)
 
 

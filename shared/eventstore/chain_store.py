@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import structlog
 from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, create_engine, insert, select
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError
 
 from shared.eventstore import checkpoints
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 from shared.eventstore.chain import Link, extend
+from shared.eventstore.verify import verify_store
 
 log = structlog.get_logger("chain")
 
@@ -85,6 +87,8 @@ class ChainKeeper:
         checkpoint_every: int = 1000,
         checkpoint_seconds: float = 60.0,
         batch_size: int = 1000,
+        on_findings: Callable[[int], None] | None = None,
+        verify_every_seconds: float = 3600.0,
     ) -> None:
         self._store = store
         self._chain = chain
@@ -94,12 +98,20 @@ class ChainKeeper:
         self._checkpoint_seconds = checkpoint_seconds
         self._batch_size = batch_size
         self._last_checkpoint: tuple[int, float] = (0, time.monotonic())
+        self._on_findings = on_findings
+        self._verify_every = verify_every_seconds
+        self._last_verified = 0.0  # so the first round verifies the store as it stands
         if self._signing_key and checkpoint_dir:
             checkpoints.export_public_key(checkpoint_dir, self._signing_key)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
+                if self._on_findings and time.monotonic() - self._last_verified >= self._verify_every:
+                    self._last_verified = time.monotonic()
+                    findings = await asyncio.to_thread(self.verify_own_store)
+                    if findings:
+                        self._on_findings(len(findings))
                 chained = await asyncio.to_thread(self.extend_once)
             except IntegrityError:  # another replica chained the same events: re-read the head
                 chained = 0
@@ -120,6 +132,16 @@ class ChainKeeper:
         self._chain.append(links)
         self.checkpoint_if_due(False)
         return len(links)
+
+    def verify_own_store(self) -> list:
+        """The auditor's check, run by the service on itself (alerts: FpbAuditVerificationFailed).
+        Checks the chain and, when this service signs them, its own checkpoints."""
+        own_checkpoints = checkpoints.read_all(self._checkpoint_dir, self._chain.store) if self._checkpoint_dir else []
+        public_key = self._signing_key.public_key() if self._signing_key else Ed25519PrivateKey.generate().public_key()
+        report = verify_store(self._chain.store, self._store.iter_log(page=5000), self._chain.links(), own_checkpoints, public_key)
+        for finding in report.findings:
+            log.error("audit_verification_finding", kind=finding.kind, position=finding.position, message=finding.message)
+        return report.findings
 
     def checkpoint_if_due(self, final: bool) -> None:
         if self._signing_key is None or self._checkpoint_dir is None:

@@ -48,5 +48,14 @@ class ServiceMetrics:
             ["service", "consumer", "reason"], registry=self.registry,
         )
 
+        self.deadline_breaches = Counter(
+            "fpb_deadline_breaches", "Statutory deadlines breached (受理时限/答复期限), by kind of matter",
+            ["service", "kind"], registry=self.registry,
+        )
+        self.audit_verification_failures = Counter(
+            "fpb_audit_verification_failures", "Findings of the store's own periodic hash-chain verification (edited, deleted… events)",
+            ["service"], registry=self.registry,
+        )
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

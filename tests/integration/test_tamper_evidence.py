@@ -177,3 +177,30 @@ def test_an_altered_checkpoint_file_is_reported_as_forged(audited):
     checkpoint["head"] = "00" * 32
     path.write_text(json.dumps(checkpoint))
     assert ("forged", 10) in kinds_at(verify(store_url, checkpoints))
+
+
+async def test_a_service_verifies_its_own_store_and_reports_findings_to_its_metrics(store_url, tmp_path):
+    import asyncio
+
+    keys = tmp_path / "keys"
+    ensure_key_files(keys)
+    store = AuditedStore(store_url)
+    store.save(*[Ledger(number=n) for n in range(6)])
+    chain = ChainTable(store_url, "audited")
+    counted: list[int] = []
+    keeper = ChainKeeper(store, chain, keys / AUDIT_KEY_FILE, tmp_path / "checkpoints", checkpoint_every=2, on_findings=counted.append)
+    while keeper.extend_once():
+        pass
+    assert keeper.verify_own_store() == []  # untouched: no false alarm
+    Tamperer(store_url).edit(4)
+    stop = asyncio.Event()
+    run = asyncio.create_task(keeper.run(stop))  # its first round verifies the store
+    for _ in range(100):
+        if counted:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await run
+    assert counted and counted[0] >= 1
+    chain.close()
+    store.close()
