@@ -18,12 +18,16 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.audit import audit_app
+from cli.cases import app as cases_app, drive_demo_cases
+from cli.certificates import app as certificates_app, drive_demo_applications
 from cli.publishing import InputError, Outgoing, parse_input, publish_records
 
 app = typer.Typer(help="元氏县人口和计划生育局 平台 · Yuanshi County Family Planning Bureau platform", no_args_is_help=True)
 rebuild_app = typer.Typer(help="Rebuild read models from the streams", no_args_is_help=True)
 app.add_typer(rebuild_app, name="rebuild")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
+app.add_typer(certificates_app, name="certificate")
 console = Console()
 CHINA = timezone(timedelta(hours=8))
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="FPB_DATA_DIR", help="Where `fpb up` keeps its state and endpoints.json")]
@@ -65,6 +69,8 @@ def up(
         console.print(f"endpoints: {data_dir / 'endpoints.json'}")
         if demo:
             publish_demo(platform.nats_url or "")
+            drive_demo_cases(platform.endpoints()["services"]["enforcement"], console.print)
+            drive_demo_applications(platform.endpoints()["services"]["verification"], console.print)
         console.print("Press Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass

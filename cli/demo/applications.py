@@ -5,6 +5,7 @@ demo builder in demo_data.py, which provides rng, people, add, day, clamp, towns
 
 from __future__ import annotations
 
+import random
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +14,22 @@ from cli.demo.people import Person, iso_day, moment, years_before
 from shared.contracts.townships import TOWNSHIPS
 
 CERTIFICATE_KINDS = ("first_child_registration", "only_child_honor_certificate")
+# The supporting documents (材料) a complete filing carries, per kind (the policy table's rules).
+DOCUMENTS = {
+    "first_child_registration": ["结婚证", "户口簿"],
+    "only_child_honor_certificate": ["户口簿", "出生医学证明"],
+    "exam_bonus_qualification": ["户口簿"],
+}
+
+
+# What a flawed filing of each kind gets wrong: a ground the rules do not accept, no
+# marriage registration, no written commitment, a 审定表 that was not filled in.
+FLAWS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {  # kind -> (fields set, fields left out)
+    "rebirth_approval": ({"reason": "家庭经济条件较好，希望再生育一个孩子"}, ()),
+    "first_child_registration": ({}, ("marriage_registered_on",)),
+    "only_child_honor_certificate": ({}, ("commitment",)),
+    "exam_bonus_qualification": ({}, ("form",)),
+}
 
 
 class ApplicationsMixin:
@@ -28,11 +45,15 @@ class ApplicationsMixin:
             for i in range(count):
                 # Every township files at least one first-child registration.
                 code = codes[i] if kind == "first_child_registration" and i < len(codes) else self.township()
-                if kind == "exam_bonus_qualification":  # filed each March and April
+                # The filing's paperwork draws from its own generator, so the rest of the year stays as it was.
+                paper = random.Random(f"{self.year}:{kind}:{i}:{code}")
+                if kind == "exam_bonus_qualification":  # filed each March and April; a few late, in May
                     received = self.day(date(self.year, 3, 1), date(self.year, 4, 30))
+                    received += timedelta(days=21) if paper.random() < 0.1 else timedelta()
                 else:
                     received = self.day(latest=self.end - timedelta(days=5))
                 applicant, spouse, details = getattr(self, f"_{kind}")(received)
+                self._paperwork(paper, kind, code, details, flawed=i % 7 == 3)
                 late = rng.random() < 0.12  # some townships pass applications on after the time limit
                 submitted = self.clamp(received + timedelta(days=rng.randint(16, 30) if late else rng.randint(1, 10)))
                 application_id = self._application_id(code)
@@ -47,6 +68,22 @@ class ApplicationsMixin:
                 chance = 0.6 if kind in CERTIFICATE_KINDS else 0.3 if kind == "rebirth_approval" else 0
                 if (kind, i) == (CERTIFICATE_KINDS[0], 0) or rng.random() < chance:
                     self._rating(application_id, submitted + timedelta(days=rng.randint(3, 30)))
+
+    def _paperwork(self: Any, paper: random.Random, kind: str, code: str, details: dict[str, Any], flawed: bool) -> None:
+        """Documents filed (now and then one is forgotten) and the township officer who filed it.
+        One filing in seven has a flaw the county's checks must catch (FLAWS)."""
+        if flawed:
+            changes, left_out = FLAWS[kind]
+            details.update(changes)
+            for name in left_out:
+                details.pop(name, None)
+        documents = list(DOCUMENTS.get(kind, ()))
+        if kind == "rebirth_approval":
+            documents = ["再婚结婚证", "离婚证明"] if "再婚" in details["reason"] else ["病残儿医学鉴定证明"]
+        if documents and paper.random() < 0.2:
+            documents.pop(paper.randrange(len(documents)))
+        details["documents"] = documents
+        details["submitted_by"] = {"id": f"TS{code}-{paper.randint(1, 3):02d}"}
 
     def _application_id(self: Any, code: str) -> str:
         self.app_numbers[code] = self.app_numbers.get(code, 0) + 1
@@ -81,6 +118,8 @@ class ApplicationsMixin:
         first_birthday = years_before(wife.birth_date, -21)
         children = [self._kid(wife, former, rng.choice("MF"), first_birthday, received - timedelta(days=730))
                     for _ in range(count)]
+        for n, child in enumerate(children):  # the ground names the disabled child (病残儿): the first
+            child["status"] = "disabled" if n == 0 and "残" in reason else "healthy"
         return wife, husband, {"existing_children": children, "reason": reason}
 
     def _first_child_registration(self: Any, received: date) -> tuple[Person, Person | None, dict[str, Any]]:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timezone
 from uuid import UUID
 
-from services.enforcement.adapters.outbox import translate
+import structlog
+
+from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.deadline_watch import DeadlineWatch
+from services.enforcement.adapters.outbox import case_translator
+from services.enforcement.adapters.reveal import revealer
+from services.enforcement.application.commands import CaseCommands
+from services.enforcement.application.signals import UNREADABLE
 from services.enforcement.entrypoints.asyncapi import document
-from services.enforcement.entrypoints.routes import INTAKE_CONSUMER, ROUTES
+from services.enforcement.entrypoints.http import add_case_routes
+from services.enforcement.entrypoints.routes import INTAKE_CONSUMER, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, wire
 from shared.eventstore.application import ServiceApplication
@@ -14,24 +24,47 @@ from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
 from shared.observability.logging import configure_logging
+from shared.privacy.keys import open_protector
+from shared.privacy.protection import is_token
 from shared.runtime import Service, run_until_signalled
 
 NAME = "enforcement"
+log = structlog.get_logger(NAME)
 
 
 class EnforcementStore(ServiceApplication):
     name = "enforcement"
 
 
-def resolve(ref: str) -> UUID | None:
-    return parse_uuid(ref)
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
-def bootstrap(settings: EnforcementSettings) -> Service:
-    wiring = wire(NAME, settings, EnforcementStore(settings.store_url), translate)
-    handler = integration_event_handler(wiring.store, ROUTES, wiring.relay.wake)
+def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now) -> Service:
+    store = EnforcementStore(settings.store_url)
+    index = CaseIndex(store)
+
+    def resolve(ref: str) -> UUID | None:
+        """A case's UUID or its case number (ZF-2026-1A2B3C4D)."""
+        return parse_uuid(ref) or index.by_number(ref)
+
+    translate = case_translator(lambda case_id, version: store.repository.get(case_id, version=version))
+    wiring = wire(NAME, settings, store, translate)
+    if settings.keystore_url and settings.key_dir:
+        protector = open_protector(settings.keystore_url, settings.key_dir)
+        reveal, closers = revealer(protector), [protector.close]
+    else:
+        log.warning("no_key_store", effect="detectors needing gestation weeks or medical indications see them as unreadable")
+        reveal, closers = (lambda value, purpose: UNREADABLE if is_token(value) else value), []
+    rules = settings.deadline_rules()
+    handler = integration_event_handler(store, routes(settings.detection(reveal), rules), wiring.relay.wake)
     consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
-    return finish(wiring, [consumer], resolve, document)
+    service = finish(wiring, [consumer], resolve, document, closers=closers)
+    commands = CaseCommands(store, rules, wiring.relay.wake)
+    add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock)
+    breaches = wiring.metrics.deadline_breaches.labels(NAME, "case")
+    service.workers.append(DeadlineWatch(commands, index, clock, settings.deadline_check_seconds, breaches.inc))
+    return service
 
 
 def main() -> None:

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime
 from uuid import UUID
 
-from services.verification.adapters.outbox import translate
+import structlog
+
+from services.verification.adapters.outbox import make_translate
+from services.verification.adapters.policy_file import load_policy_table
+from services.verification.application.applications import Applications
+from services.verification.application.commands import OfficerCommands
+from services.verification.application.queries import ApplicationIndex, Queries
 from services.verification.domain.application_file import application_file_id
 from services.verification.entrypoints.asyncapi import document
-from services.verification.entrypoints.routes import INTAKE_CONSUMER, ROUTES
+from services.verification.entrypoints.http import (
+    install_error_handlers,
+    verification_routes,
+)
+from services.verification.entrypoints.routes import INTAKE_CONSUMER, bind
 from services.verification.settings import VerificationSettings
 from shared.assembly import finish, wire
+from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
+from shared.contracts.inbound_models import CHINA_TIME
 from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
 from shared.observability.logging import configure_logging
+from shared.privacy.keys import open_protector
 from shared.runtime import Service, run_until_signalled
 
 NAME = "verification"
+log = structlog.get_logger(NAME)
 
 
 class VerificationStore(ServiceApplication):
@@ -29,11 +46,45 @@ def resolve(ref: str) -> UUID | None:
     return parse_uuid(ref) or application_file_id(ref)
 
 
+def clock(settings: VerificationSettings) -> Callable[[], date]:
+    return (lambda: settings.today) if settings.today else (lambda: datetime.now(CHINA_TIME).date())  # type: ignore[return-value]
+
+
+class WarningSweep:
+    """Raises overdue warnings every few minutes (runs beside the relay)."""
+
+    def __init__(self, queries: Queries, today: Callable[[], date], wake: Callable[[], None], every: float) -> None:
+        self.queries, self.today, self.wake, self.every = queries, today, wake, every
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if await asyncio.to_thread(self.queries.raise_warnings, self.today()):
+                    self.wake()
+            except Exception as error:  # noqa: BLE001 - the store may be restarting: try next time
+                log.warning("warning_sweep_failed", error=repr(error))
+            try:
+                await asyncio.wait_for(stop.wait(), self.every)
+            except TimeoutError:
+                pass
+
+
 def bootstrap(settings: VerificationSettings) -> Service:
-    wiring = wire(NAME, settings, VerificationStore(settings.store_url), translate)
-    handler = integration_event_handler(wiring.store, ROUTES, wiring.relay.wake)
+    store = VerificationStore(settings.store_url)
+    wiring = wire(NAME, settings, store, make_translate(store))
+    protector = open_protector(settings.keystore_url, settings.key_dir) if settings.keystore_url and settings.key_dir else None
+    calendar = WorkingCalendar(CalendarOverride.from_file(settings.calendar_override_path or DEFAULT_OVERRIDE))
+    applications = Applications(load_policy_table(settings.policy_table_path), calendar, protector)
+    handler = integration_event_handler(wiring.store, bind(applications), wiring.relay.wake)
     consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
-    return finish(wiring, [consumer], resolve, document)
+    service = finish(wiring, [consumer], resolve, document, closers=[protector.close] if protector else [])
+    today = clock(settings)
+    commands = OfficerCommands(wiring.store, applications, wake=wiring.relay.wake)
+    queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store))
+    install_error_handlers(service.http)
+    service.http.include_router(verification_routes(commands, queries, today))
+    service.workers.append(WarningSweep(queries, today, wiring.relay.wake, settings.warning_sweep_seconds))
+    return service
 
 
 def main() -> None:

@@ -25,8 +25,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -255,6 +257,28 @@ class ApplicationSubmitted(InboundData):
     spouse_id_number: ResidentId | None
     received_on: Date
     details: JsonObject
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _details_follow_their_kind(cls, raw: Any, handler: Any) -> Any:
+        """`details` is validated by the model of its `kind` (application_details.py);
+        its errors are reported as data.details.<field> with the others."""
+        from shared.contracts.application_details import details_errors
+
+        errors: list[Any] = []
+        try:
+            validated = handler(raw)
+        except ValidationError as exc:
+            errors, validated = list(exc.errors(include_url=False)), None
+        if isinstance(raw, dict):
+            errors += details_errors(raw.get("kind"), raw.get("details"))
+        if errors:
+            line_errors = [
+                {"type": PydanticCustomError(e["type"], "{message}", {"message": e["msg"]}), "loc": e["loc"], "input": e.get("input")}
+                for e in errors
+            ]
+            raise ValidationError.from_exception_data(cls.__name__, line_errors)  # type: ignore[arg-type]
+        return validated
 
 
 class BeneficiaryReported(InboundData):

@@ -46,13 +46,14 @@ class ServiceApplication(Application):
     def __init__(self, store_url: str, extra_env: dict[str, str] | None = None) -> None:
         env = event_store_env(store_url)
         env.update(extra_env or {})
-        # Services starting together on one PostgreSQL database may create their tables
-        # at the same moment ("tuple concurrently updated"): try again shortly.
+        # Services starting together on one PostgreSQL database may create their tables and
+        # functions at the same moment ("tuple concurrently updated", or a duplicate key in
+        # pg_proc): try again shortly.
         for attempt in range(5):
             try:
                 super().__init__(env=env)
                 return
-            except InternalError:
+            except (InternalError, IntegrityError):
                 if attempt == 4:
                     raise
                 time.sleep(0.2 + random.random() * 0.3)

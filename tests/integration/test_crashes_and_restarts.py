@@ -29,7 +29,9 @@ async def wait_for_every_record(platform: Platform, js) -> dict[str, int]:
     await eventually(lambda: reported_totals(reporting) == expected, timeout=90, every=0.5)
     # And nothing twice in the streams between services either.
     assert await stream_count(js, "FP_INTAKE", "fp.intake.accepted.>") == RECORDS
-    assert await stream_count(js, "FP_VERIFICATION") == RECORDS // 3
+    # Each application is opened and checked once.
+    assert await stream_count(js, "FP_VERIFICATION", "fp.verification.application.opened") == RECORDS // 3
+    assert await stream_count(js, "FP_VERIFICATION", "fp.verification.application.checked") == RECORDS // 3
     assert await stream_count(js, "FP_ENFORCEMENT") == RECORDS // 3
     return reported_totals(reporting)
 

@@ -81,10 +81,10 @@ async def test_a_republished_event_after_the_duplicate_window_changes_nothing(na
         opened = await collect(js, "fp.verification.application.opened", 1)
         await eventually(lambda: 'outcome="duplicate"' in service.metrics.exposition().decode())
     assert opened[0]["payload"]["application_id"] == "APP-7"
-    assert await stream_count(js, "FP_VERIFICATION") == 1
+    assert await stream_count(js, "FP_VERIFICATION") == 2  # opened and checked, once each
     verification = VerificationStore(settings.store_url)
     application = verification.find(application_file_id("APP-7"))
-    assert application.version == 1 and application.submission_ids == [str(notification.originator_id)]
+    assert application.version == 2 and application.submission_ids == [str(notification.originator_id)]
     verification.close()
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shared.contracts.events.enforcement import CaseOpenedV1
+from shared.contracts.events.enforcement import CaseOpenedV1, CaseSharedV1, CaseUpdatedV1
 from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1
-from shared.contracts.events.verification import ApplicationOpenedV1
+from shared.contracts.events.verification import STEP_EVENTS, ApplicationOpenedV1
 from shared.contracts.integration import (
     REGISTRY,
     EventType,
@@ -28,7 +28,10 @@ PAYLOAD_MODELS = {
     "intake.submission.accepted": SubmissionAcceptedV1,
     "intake.submission.rejected": SubmissionRejectedV1,
     "verification.application.opened": ApplicationOpenedV1,
+    **{name: model for name, (_, model) in STEP_EVENTS.items()},
     "enforcement.case.opened": CaseOpenedV1,
+    "enforcement.case.updated": CaseUpdatedV1,
+    "enforcement.case.shared": CaseSharedV1,
 }
 
 

@@ -10,8 +10,10 @@ import pytest
 
 from services.enforcement.application.cases import open_case_from_tip
 from services.enforcement.domain.case import Case, case_id_for
-from services.verification.application.applications import open_application
+from services.verification.adapters.policy_file import load_policy_table
+from services.verification.application.applications import Applications
 from services.verification.domain.application_file import ApplicationFile, application_file_id
+from shared.calendar import WorkingCalendar
 from shared.contracts.events.intake import accepted_subject
 from shared.contracts.integration import read_event
 from shared.eventstore.application import HandledMessage, ServiceApplication
@@ -23,6 +25,9 @@ APPLICATION = "township.application.submitted"
 TIP = "hotline.tip.received"
 APPLICATION_SUBJECT = accepted_subject(APPLICATION)
 TIP_SUBJECT = accepted_subject(TIP)
+# Without a key store: the personal checks ask for information (tests/unit/test_application_lifecycle.py covers them).
+open_application = Applications(load_policy_table(), WorkingCalendar(), protector=None).open_application
+OPENED_AND_CHECKED = ["ApplicationFile.Opened", "ApplicationFile.DocumentsChecked", "Claim.Created", "Claim.Claimed"]
 
 
 class VerificationStore(ServiceApplication):
@@ -76,7 +81,7 @@ def test_an_accepted_application_opens_one_application_file_with_the_applicants_
     _, message = inbound_sample(APPLICATION)
     data = message["data"]
 
-    [opened] = decide_and_save(verification_store, open_application, accepted(APPLICATION))
+    [opened, _couples_claim] = decide_and_save(verification_store, open_application, accepted(APPLICATION))
 
     file = verification_store.find(application_file_id("APP-130132102-2026-0057"))
     assert isinstance(file, ApplicationFile)
@@ -86,9 +91,9 @@ def test_an_accepted_application_opens_one_application_file_with_the_applicants_
     assert (file.application_kind, file.township_code, file.section) == ("rebirth_approval", "130132102", "法规科")
     assert file.received_on == "2026-03-06"
     assert file.record_id == "JSB-130132102-2026-0057"
-    assert file.status == "submitted"
+    assert file.status == "checked", "checked on arrival"
     assert is_token(file.details), "the details stay encrypted"
-    assert event_types(verification_store) == ["ApplicationFile.Opened"]
+    assert event_types(verification_store) == OPENED_AND_CHECKED
 
 
 def test_an_application_without_a_spouse_opens_with_no_spouse_ref(accepted, verification_store, inbound_sample):
@@ -116,8 +121,8 @@ def test_the_same_application_resubmitted_under_another_submission_is_noted_once
     assert again == []
     file = verification_store.find(application_file_id("APP-130132102-2026-0057"))
     assert file.submission_ids == [read_event(first.body).payload.submission_id, read_event(second.body).payload.submission_id]
-    assert file.version == 2
-    assert event_types(verification_store) == ["ApplicationFile.Opened", "ApplicationFile.ResubmissionNoted"]
+    assert file.version == 3
+    assert event_types(verification_store) == [*OPENED_AND_CHECKED, "ApplicationFile.ResubmissionNoted"]
 
 
 def test_the_same_submission_again_changes_nothing(accepted, verification_store):
@@ -132,8 +137,10 @@ def test_the_same_submission_again_changes_nothing(accepted, verification_store)
 # --- enforcement ------------------------------------------------------------------------
 
 
-def test_a_hotline_tip_opens_one_case_owned_by_the_submissions_section(accepted, enforcement_store):
-    message = accepted(TIP)
+def test_a_named_hotline_tip_opens_one_case_owned_by_the_submissions_section(accepted, enforcement_store, inbound_sample):
+    _, tip = inbound_sample(TIP)
+    tip["data"]["anonymous"] = False
+    message = accepted(TIP, body_override=tip)
     submission = read_event(message.body).payload
 
     [case] = decide_and_save(enforcement_store, open_case_from_tip, message)
@@ -147,9 +154,22 @@ def test_a_hotline_tip_opens_one_case_owned_by_the_submissions_section(accepted,
     assert (stored.origin, stored.source_ref) == ("hotline_tip", submission.submission_id)
     assert (stored.category, stored.channel, stored.township_code) == ("two_illegals", "phone", "130132105")
     assert stored.record_id == "HL-2026-000642"
-    assert stored.status == "open"
+    assert stored.status == "opened"
     assert is_token(stored.summary), "the tip's text stays encrypted"
     assert event_types(enforcement_store) == ["Case.Opened"]
+
+
+def test_an_anonymous_tips_case_keeps_nothing_that_leads_back_to_the_tipster(accepted, enforcement_store):
+    message = accepted(TIP)  # the frozen sample tip is anonymous
+    submission = read_event(message.body).payload
+
+    [case] = decide_and_save(enforcement_store, open_case_from_tip, message)
+
+    stored = enforcement_store.find(case.id)
+    assert stored.id == case_id_for("hotline_tip", submission.submission_id), "still one case per tip"
+    assert (stored.anonymous, stored.source_ref, stored.record_id, stored.channel) == (True, "", None, None)
+    [opened] = [e for e in enforcement_store.events.get(case.id)]
+    assert submission.record_id not in repr(vars(opened)) and submission.submission_id not in repr(vars(opened))
 
 
 @pytest.mark.parametrize("anonymous", [True, False])
@@ -222,8 +242,8 @@ async def test_the_same_integration_event_delivered_twice_is_ok_then_duplicate_w
     second = await verification_handler(delivered(message, seq=1))
 
     assert (first, second) == ("ok", "duplicate")
-    assert event_types(verification_store) == ["HandledMessage.Handled", "ApplicationFile.Opened"]
-    assert verification_store.find(application_file_id("APP-130132102-2026-0057")).version == 1
+    assert event_types(verification_store) == ["HandledMessage.Handled", *OPENED_AND_CHECKED]
+    assert verification_store.find(application_file_id("APP-130132102-2026-0057")).version == 2
     assert verification_store.was_handled(message.message_id)
     assert bell.rings == 1, "only new events wake the outbox relay"
 
@@ -235,7 +255,7 @@ async def test_an_integration_event_republished_later_on_another_stream_sequence
     await verification_handler(delivered(message, seq=1))
 
     assert await verification_handler(delivered(message, seq=77)) == "duplicate"
-    assert len(event_types(verification_store)) == 2
+    assert len(event_types(verification_store)) == 5
 
 
 async def test_a_new_event_that_changes_nothing_is_ignored_but_remembered(

@@ -1,42 +1,167 @@
-"""What enforcement announces for each event in its store (fp.enforcement.case.*)."""
+"""What enforcement announces for each event in its store.
+
+Case.Opened → fp.enforcement.case.opened; every later case event →
+fp.enforcement.case.<change>; a disclosure also → fp.enforcement.shared.<agency>,
+redacted for that agency. The translator reads the case as of the event's version
+so each message carries the case's status after the change.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta, timezone
 from typing import Any
 
 from services.enforcement.domain.case import Case
-from shared.contracts.events.enforcement import CASE_OPENED, CASE_OPENED_SUBJECT, CaseOpenedV1
+from services.enforcement.domain.redaction import shared_view
+from shared.contracts.events.enforcement import (
+    CASE_OPENED,
+    CASE_OPENED_SUBJECT,
+    CASE_SHARED,
+    CASE_UPDATED,
+    CaseOpenedV1,
+    CaseSharedV1,
+    CaseUpdatedV1,
+    case_change_subject,
+    shared_subject,
+)
 from shared.contracts.integration import OutgoingMessage, make_event
 
 SERVICE = "enforcement"
+CHINA = timezone(timedelta(hours=8))
+CHANGES = {
+    "Triaged": "triaged",
+    "Assigned": "assigned",
+    "EvidenceRecorded": "evidence_recorded",
+    "JointOperationRequested": "joint_operation_requested",
+    "Disclosed": "disclosed",
+    "AgencyResponded": "agency_responded",
+    "Referred": "referred",
+    "Concluded": "concluded",
+    "Closed": "closed",
+    "Reopened": "reopened",
+    "FeeRecorded": "fee_recorded",
+    "SignalJoined": "signal_joined",
+}
+# Free text an officer typed stays in the case (the team sees it over HTTP), not on the stream.
+NOT_ON_THE_STREAM = {"description", "findings", "reason", "response", "purpose", "officer", "item"}
+LoadCase = Callable[[Any, int], Case]
 
 
-def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
-    if isinstance(event, Case.Opened):
-        case_id = str(event.originator_id)
-        return (
-            make_event(
-                event_type=CASE_OPENED,
-                event_id=f"{SERVICE}-{notification_id}",
-                producer=SERVICE,
-                aggregate_id=case_id,
-                aggregate_version=event.originator_version,
-                occurred_at=event.timestamp,
-                correlation_id=event.record_id,
-                causation_id=event.source_ref,
-                payload=CaseOpenedV1(
-                    case_id=case_id,
-                    case_number=event.case_number,
-                    origin=event.origin,
-                    category=event.category,
-                    township_code=event.township_code,
-                    anonymous=event.anonymous,
-                    section=event.section,
-                    submission_id=event.source_ref,
-                    opened_at=event.timestamp,
-                ),
-                subject=CASE_OPENED_SUBJECT,
-            ),
-        )
-    return ()
+def opened_on(case: Case) -> str:
+    return case.created_on.astimezone(CHINA).date().isoformat()
+
+
+def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
+    """load_case(case_id, version) -> the case as it was at that version."""
+
+    def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
+        if isinstance(event, Case.Opened):
+            return (opened_message(notification_id, event),)
+        if not isinstance(event, Case.Event):
+            return ()
+        name = type(event).__name__
+        change = CHANGES.get(name) or (f"deadline_{event.alert}" if name == "DeadlineAlert" else None)
+        if change is None:
+            return ()
+        case = load_case(event.originator_id, event.originator_version)
+        messages = [updated_message(notification_id, event, case, change)]
+        if name == "Disclosed":
+            messages.append(shared_message(notification_id, event, case))
+        return tuple(messages)
+
+    return translate
+
+
+def _trace(case: Case) -> tuple[str, str]:
+    """(correlation, causation): an anonymous tip's case points at nothing outside itself."""
+    if case.anonymous or not case.record_id:
+        return str(case.id), str(case.id)
+    return case.record_id, case.source_ref or str(case.id)
+
+
+def opened_message(notification_id: int, event: Any) -> OutgoingMessage:
+    case_id = str(event.originator_id)
+    anonymous_or_unsourced = event.anonymous or not event.record_id
+    return make_event(
+        event_type=CASE_OPENED,
+        event_id=f"{SERVICE}-{notification_id}",
+        producer=SERVICE,
+        aggregate_id=case_id,
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+        correlation_id=case_id if anonymous_or_unsourced else event.record_id,
+        causation_id=case_id if anonymous_or_unsourced else event.source_ref,
+        payload=CaseOpenedV1(
+            case_id=case_id,
+            case_number=event.case_number,
+            origin=event.origin,
+            category=event.category,
+            township_code=event.township_code,
+            anonymous=event.anonymous,
+            section=event.section,
+            submission_id=event.source_ref if event.origin in ("hotline_tip", "petition") and event.source_ref else None,
+            opened_at=event.timestamp,
+        ),
+        subject=CASE_OPENED_SUBJECT,
+    )
+
+
+def updated_message(notification_id: int, event: Any, case: Case, change: str) -> OutgoingMessage:
+    correlation, causation = _trace(case)
+    details = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version", "timestamp") and k not in NOT_ON_THE_STREAM}
+    if change == "evidence_recorded":
+        details = {k: event.item[k] for k in ("evidence_id", "kind", "linked_event_ids")}
+    if change == "signal_joined":
+        details = {k: event.signal[k] for k in ("pattern", "subject", "evidence", "detected_on")}
+    return make_event(
+        event_type=CASE_UPDATED,
+        event_id=f"{SERVICE}-{notification_id}",
+        producer=SERVICE,
+        aggregate_id=str(case.id),
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+        correlation_id=correlation,
+        causation_id=causation,
+        payload=CaseUpdatedV1(
+            case_id=str(case.id),
+            case_number=case.case_number,
+            change=change,
+            status=case.status,
+            category=case.category,
+            section=case.section,
+            township_code=case.township_code,
+            priority=case.priority,
+            assigned_to=case.assigned_to,
+            due_on=(case.deadline or {}).get("due_on"),
+            officer=getattr(event, "officer", None),
+            details=details,
+            occurred_at=event.timestamp,
+        ),
+        subject=case_change_subject(change),
+    )
+
+
+def shared_message(notification_id: int, event: Any, case: Case) -> OutgoingMessage:
+    correlation, causation = _trace(case)
+    view = shared_view(case, event.agency, opened_on(case))
+    return make_event(
+        event_type=CASE_SHARED,
+        event_id=f"{SERVICE}-{notification_id}-{event.agency}",
+        producer=SERVICE,
+        aggregate_id=str(case.id),
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+        correlation_id=correlation,
+        causation_id=causation,
+        payload=CaseSharedV1(
+            case_id=str(case.id),
+            case_number=case.case_number,
+            agency=event.agency,
+            operation_id=event.operation_id,
+            fields=list(event.fields),
+            view=view,
+            shared_at=event.timestamp,
+        ),
+        subject=shared_subject(event.agency),
+    )

@@ -1,37 +1,80 @@
-"""Enforcement's use cases (pure decisions over loaded aggregates)."""
+"""Cases opened from the intake feeds: hotline tips and petitions (pure decisions)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 from services.enforcement.domain.case import Case, case_id_for, case_number
+from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 
 Find = Callable[[UUID], Any]
+CHINA = timezone(timedelta(hours=8))
+
+
+def county_day(moment: datetime):
+    return moment.astimezone(CHINA).date()
 
 
 def open_case_from_tip(received: ReceivedEvent, find: Find) -> Sequence[Case]:
-    """A hotline tip opens one case, owned by the section the duty register names."""
+    """A hotline tip opens one case, owned by the section the duty register names.
+
+    An anonymous tip keeps nothing that leads back to the tipster: not the hotline's
+    record id, not the submission, not the channel (its text stays encrypted)."""
     submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-    if find(case_id_for("hotline_tip", submission.submission_id)) is not None:
+    case_id = case_id_for("hotline_tip", submission.submission_id)
+    if find(case_id) is not None:
         return ()
     data = submission.data
-    year = datetime.fromisoformat(str(submission.occurred_at)).year
+    anonymous = bool(data["anonymous"])
     return (
         Case(
+            id=case_id,
             origin="hotline_tip",
-            source_ref=submission.submission_id,
-            case_number=case_number(year, case_id_for("hotline_tip", submission.submission_id)),
+            source_ref="" if anonymous else submission.submission_id,
+            case_number=case_number(county_day(submission.occurred_at).year, case_id),
             category=data["category"],
             township_code=data.get("township_code"),
-            anonymous=bool(data["anonymous"]),
-            channel=data["channel"],
+            anonymous=anonymous,
+            channel=None if anonymous else data["channel"],
             section=submission.section,
-            record_id=submission.record_id,
+            record_id=None if anonymous else submission.record_id,
             summary=data.get("text"),
         ),
     )
+
+
+def petition_decider(rules: DeadlineRules) -> Callable[[ReceivedEvent, Find], Sequence[Case]]:
+    def open_case_from_petition(received: ReceivedEvent, find: Find) -> Sequence[Case]:
+        """A petition (信访) opens a case whose answer is due within the statutory limit,
+        counted in working days from the day the petitions office received it."""
+        submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
+        case_id = case_id_for("petition", submission.submission_id)
+        if find(case_id) is not None:
+            return ()
+        data = submission.data
+        petitioner = submission.person_refs.get("petitioner_id_number")
+        received_on = county_day(submission.occurred_at)
+        return (
+            Case(
+                id=case_id,
+                origin="petition",
+                source_ref=submission.submission_id,
+                case_number=case_number(received_on.year, case_id),
+                category="petition",
+                township_code=data.get("township_code"),
+                anonymous=False,
+                channel=None,
+                section=submission.section,
+                record_id=submission.record_id,
+                summary={"subject": data.get("subject"), "text": data.get("text")},
+                subjects={"person_refs": [petitioner]} if petitioner else {},
+                deadline=deadline_for("petition", received_on, rules),
+            ),
+        )
+
+    return open_case_from_petition

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
-from services.enforcement.application.cases import open_case_from_tip
+from collections.abc import Callable, Mapping, Sequence
+
+from services.enforcement.application.cases import open_case_from_tip, petition_decider
+from services.enforcement.application.signals import Detection, birth_decider, drug_sale_decider, on_ultrasound, termination_decider
+from services.enforcement.domain.deadlines import DeadlineRules
 from shared.contracts.events.intake import accepted_subject
 from shared.messaging.topology import ConsumerSpec
+
+TIP = accepted_subject("hotline.tip.received")
+PETITION = accepted_subject("petitions.petition.received")
+ULTRASOUND = accepted_subject("health.ultrasound.recorded")
+TERMINATION = accepted_subject("health.termination.recorded")
+DRUG_SALE = accepted_subject("drug.sale.recorded")
+BIRTH = accepted_subject("police.birth.registered")
 
 INTAKE_CONSUMER = ConsumerSpec(
     stream="FP_INTAKE",
     durable="enforcement",
-    filter_subjects=(accepted_subject("hotline.tip.received"),),
-    description="Accepted hotline tips open cases",
+    filter_subjects=(TIP, PETITION, ULTRASOUND, TERMINATION, DRUG_SALE, BIRTH),
+    description="Tips and petitions open cases; health, drug and birth records feed the two-illegals detectors",
 )
 
 CONSUMERS = (INTAKE_CONSUMER,)
 
-ROUTES = {
-    accepted_subject("hotline.tip.received"): open_case_from_tip,
-}
+
+def routes(detection: Detection, deadlines: DeadlineRules) -> Mapping[str, Callable[..., Sequence]]:
+    """subject -> decide(received, find); detectors and limits come from settings."""
+    return {
+        TIP: open_case_from_tip,
+        PETITION: petition_decider(deadlines),
+        ULTRASOUND: on_ultrasound,
+        TERMINATION: termination_decider(detection),
+        DRUG_SALE: drug_sale_decider(detection),
+        BIRTH: birth_decider(detection),
+    }

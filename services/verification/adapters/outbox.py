@@ -1,41 +1,107 @@
-"""What verification announces for each event in its store."""
+"""What verification announces for each event in its store.
+
+A step event carries only what the step added; the application's kind, township and
+section come from the file as it stood at that event (read from the store), so the
+announcement is the same however often the relay republishes it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from services.verification.domain.application_file import ApplicationFile
-from shared.contracts.events.verification import APPLICATION_OPENED, APPLICATION_OPENED_SUBJECT, ApplicationOpenedV1
+from shared.contracts.events.verification import (
+    APPLICATION_OPENED,
+    APPLICATION_OPENED_SUBJECT,
+    STEP_EVENTS,
+    STEP_TYPES,
+    ApplicationOpenedV1,
+)
 from shared.contracts.integration import OutgoingMessage, make_event
+from shared.eventstore.application import ServiceApplication
 
 SERVICE = "verification"
 
 
-def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
-    if isinstance(event, ApplicationFile.Opened):
-        return (
-            make_event(
-                event_type=APPLICATION_OPENED,
-                event_id=f"{SERVICE}-{notification_id}",
-                producer=SERVICE,
-                aggregate_id=str(event.originator_id),
-                aggregate_version=event.originator_version,
-                occurred_at=event.timestamp,
-                correlation_id=event.record_id,
-                causation_id=event.submission_id,
-                payload=ApplicationOpenedV1(
-                    application_id=event.application_id,
-                    application_kind=event.application_kind,
-                    township_code=event.township_code,
-                    section=event.section,
-                    submission_id=event.submission_id,
-                    received_on=event.received_on,
-                    applicant_ref=event.applicant_ref,
-                    spouse_ref=event.spouse_ref,
-                    opened_at=event.timestamp,
-                ),
-                subject=APPLICATION_OPENED_SUBJECT,
-            ),
-        )
-    return ()
+def _checked(e: Any, _: ApplicationFile) -> dict[str, Any]:
+    blocking = any(f["outcome"] in ("fail", "missing") for f in e.findings)
+    return {"policy_version": e.policy_version, "time_limit_working_days": e.time_limit, "findings": e.findings, "blocking": blocking}
+
+
+# domain event class name -> (integration event type, the step's day, its own fields)
+STEPS: dict[str, tuple[str, str, Callable[[Any, ApplicationFile], dict[str, Any]]]] = {
+    "DocumentsChecked": ("verification.application.checked", "checked_on", _checked),
+    "InformationRequested": ("verification.application.information_requested", "requested_on", lambda e, _: {"items": e.items}),
+    "InformationSupplied": ("verification.application.information_supplied", "supplied_on", lambda e, _: {"documents": e.documents}),
+    "Approved": ("verification.application.approved", "decided_on", lambda e, _: {"policy_version": e.policy_version, "rules": e.rules}),
+    "Refused": ("verification.application.refused", "decided_on", lambda e, _: {"policy_version": e.policy_version, "reasons": e.reasons}),
+    "Published": ("verification.application.published", "published_on", lambda e, f: {"decision": f.decision["outcome"]}),
+    "Withdrawn": ("verification.application.withdrawn", "withdrawn_on", lambda e, _: {"reason": e.reason}),
+    "OverdueWarningRaised": ("verification.application.overdue_warning", "as_of", lambda e, _: {"due_on": e.due_on, "working_days_left": e.working_days_left}),
+    "SatisfactionRated": ("verification.application.satisfaction_attached", "rated_on", lambda e, _: {"score": e.score, "submission_id": e.submission_id}),
+    "CertificateIssued": ("verification.certificate.issued", "issued_on", lambda e, _: {"certificate_no": e.certificate_no}),
+    "Revoked": ("verification.certificate.revoked", "revoked_on", lambda e, f: {
+        "reason": e.reason, "enforcement_case": e.enforcement_case, "certificate_no": (f.certificate or {}).get("number")}),
+}
+
+
+def make_translate(store: ServiceApplication) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
+    def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
+        if isinstance(event, ApplicationFile.Opened):
+            return (opened(notification_id, event),)
+        name = type(event).__qualname__.removeprefix("ApplicationFile.")
+        if not type(event).__qualname__.startswith("ApplicationFile.") or name not in STEPS:
+            return ()
+        file = store.repository.get(event.originator_id, version=event.originator_version)
+        return (step(notification_id, event, file, *STEPS[name]),)
+
+    return translate
+
+
+def step(notification_id: int, event: Any, file: ApplicationFile, type_name: str, day: str,
+         fields: Callable[[Any, ApplicationFile], dict[str, Any]]) -> OutgoingMessage:
+    officer = getattr(event, "officer", None) or {}
+    subject, model = STEP_EVENTS[type_name]
+    payload = model(
+        application_id=file.application_id, application_kind=file.application_kind, township_code=file.township_code,
+        section=file.section, on=getattr(event, day), officer_id=officer.get("id"), officer_section=officer.get("section"),
+        **fields(event, file),
+    )
+    return make_event(
+        event_type=STEP_TYPES[type_name],
+        event_id=f"{SERVICE}-{notification_id}",
+        producer=SERVICE,
+        aggregate_id=str(event.originator_id),
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+        correlation_id=file.record_id,
+        causation_id=f"officer:{officer['id']}" if officer else getattr(event, "submission_id", file.submission_ids[-1]),
+        payload=payload,
+        subject=subject,
+    )
+
+
+def opened(notification_id: int, event: Any) -> OutgoingMessage:
+    return make_event(
+        event_type=APPLICATION_OPENED,
+        event_id=f"{SERVICE}-{notification_id}",
+        producer=SERVICE,
+        aggregate_id=str(event.originator_id),
+        aggregate_version=event.originator_version,
+        occurred_at=event.timestamp,
+        correlation_id=event.record_id,
+        causation_id=event.submission_id,
+        payload=ApplicationOpenedV1(
+            application_id=event.application_id,
+            application_kind=event.application_kind,
+            township_code=event.township_code,
+            section=event.section,
+            submission_id=event.submission_id,
+            received_on=event.received_on,
+            applicant_ref=event.applicant_ref,
+            spouse_ref=event.spouse_ref,
+            opened_at=event.timestamp,
+        ),
+        subject=APPLICATION_OPENED_SUBJECT,
+    )

@@ -1,32 +1,97 @@
-"""Verification's use cases for applications (pure decisions over loaded aggregates)."""
+"""Verification's use cases for what arrives from intake: an accepted application opens
+its file and is checked at once; a citizen's satisfaction rating is attached to it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.verification.domain.application_file import ApplicationFile, application_file_id
+from eventsourcing.domain import Aggregate
+
+from services.verification.application.facts import (
+    fixed_facts,
+    for_checks,
+    live_facts,
+    read_details,
+    reveal,
+)
+from services.verification.domain.application_file import (
+    ApplicationFile,
+    Officer,
+    application_file_id,
+)
+from services.verification.domain.policy import PolicyTable, evaluate
+from services.verification.domain.registers import Claim, claim_id, couple_key
+from shared.calendar import WorkingCalendar
 from shared.contracts.events.intake import SubmissionAcceptedV1
+from shared.contracts.inbound_models import CHINA_TIME
 from shared.contracts.integration import ReceivedEvent
+from shared.privacy.protection import PersonalDataProtector
 
 Find = Callable[[UUID], Any]
 
 
-def open_application(received: ReceivedEvent, find: Find) -> Sequence[ApplicationFile]:
-    """An accepted `application.submitted` opens its application file once."""
-    submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-    data = submission.data
-    existing: ApplicationFile | None = find(application_file_id(data["application_id"]))
-    if existing is not None:
-        if submission.submission_id in existing.submission_ids:
-            return ()
-        existing.note_resubmission(submission.submission_id)
-        return (existing,)
-    return (
-        ApplicationFile(
+class UnknownApplicationError(LookupError):
+    """A rating for an application verification has not opened (yet): retried, then dead-lettered."""
+
+
+def china_day(moment: datetime | str) -> date:
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(CHINA_TIME).date()
+
+
+def claim(find: Find, key: str, application_id: str) -> Claim:
+    existing: Claim | None = find(claim_id(key))
+    holder = existing or Claim(key=key)
+    holder.claim(application_id)
+    return holder
+
+
+def release(find: Find, key: str, application_id: str) -> Claim | None:
+    existing: Claim | None = find(claim_id(key))
+    if existing is None or application_id not in existing.holders:
+        return None
+    existing.release(application_id)
+    return existing
+
+
+@dataclass
+class Applications:
+    policy: PolicyTable
+    calendar: WorkingCalendar
+    protector: PersonalDataProtector | None
+
+    def check(self, file: ApplicationFile, find: Find, on: date, officer: Officer | None, fixed: dict[str, Any] | None = None) -> None:
+        """Run every rule of the version in force on the day the township received it."""
+        version = self.policy.in_force_on(date.fromisoformat(file.received_on))
+        fixed = fixed if fixed is not None else file.facts
+        facts = live_facts(file, fixed, version, find)
+        findings = [f.as_dict() for f in evaluate(version, file.application_kind, for_checks(facts))]
+        file.check_documents(version.version, version.time_limits[file.application_kind], findings, facts, on, officer)
+
+    def open_application(self, received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
+        """An accepted `application.submitted` opens its file once, and is checked at once."""
+        submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
+        data = submission.data
+        existing: ApplicationFile | None = find(application_file_id(data["application_id"]))
+        if existing is not None:
+            if submission.submission_id in existing.submission_ids:
+                return ()
+            existing.note_resubmission(submission.submission_id)
+            return (existing,)
+        kind, received_on = data["kind"], date.fromisoformat(data["received_on"])
+        submitted_on = max(china_day(submission.occurred_at), received_on)
+        details = read_details(kind, reveal(self.protector, data.get("details")))
+        ids = {name: reveal(self.protector, data.get(name)) for name in ("applicant_id_number", "spouse_id_number")}
+        version = self.policy.in_force_on(received_on)
+        person_ref = self.protector.person_ref if self.protector else None
+        facts = fixed_facts(kind, ids, details, received_on, submitted_on, version, self.calendar, person_ref)
+        file = ApplicationFile(
             application_id=data["application_id"],
-            application_kind=data["kind"],
+            application_kind=kind,
             township_code=submission.township_code or "",
             section=submission.section,
             submission_id=submission.submission_id,
@@ -35,5 +100,23 @@ def open_application(received: ReceivedEvent, find: Find) -> Sequence[Applicatio
             applicant_ref=submission.person_refs["applicant_id_number"],
             spouse_ref=submission.person_refs.get("spouse_id_number"),
             details=data.get("details"),
-        ),
-    )
+            submitted_on=submitted_on.isoformat(),
+            submitted_by=details.submitted_by.id if details and details.submitted_by else None,
+        )
+        self.check(file, find, submitted_on, None, facts)
+        couple = claim(find, couple_key(kind, file.applicant_ref, file.spouse_ref), file.application_id)
+        return (file, couple)
+
+    def rate_application(self, received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
+        """A citizen's rating on the online hall, attached to the application (and so to its
+        section and township)."""
+        submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
+        data = submission.data
+        file: ApplicationFile | None = find(application_file_id(data["application_id"]))
+        if file is None:
+            raise UnknownApplicationError(f"no application {data['application_id']!r} to attach the rating to")
+        if any(r["submission_id"] == submission.submission_id for r in file.ratings):
+            return ()
+        file.rate(score=data["score"], comment=data.get("comment"), submission_id=submission.submission_id,
+                  rated_on=china_day(submission.occurred_at).isoformat())
+        return (file,)

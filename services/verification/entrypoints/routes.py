@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from services.verification.application.applications import open_application
+from collections.abc import Mapping
+
+from services.verification.application.applications import Applications
 from shared.contracts.events.intake import accepted_subject
+from shared.messaging.event_handler import Decide
 from shared.messaging.topology import ConsumerSpec
+
+APPLICATION_SUBMITTED = accepted_subject("township.application.submitted")
+SATISFACTION_RATED = accepted_subject("online_hall.satisfaction.rated")
 
 INTAKE_CONSUMER = ConsumerSpec(
     stream="FP_INTAKE",
     durable="verification",
-    filter_subjects=(accepted_subject("township.application.submitted"),),
-    description="Accepted applications open application files",
+    filter_subjects=(APPLICATION_SUBMITTED, SATISFACTION_RATED),
+    description="Accepted applications open application files; satisfaction ratings are attached to them",
 )
 
 CONSUMERS = (INTAKE_CONSUMER,)
 
-# subject -> decide(received, find) for the integration events verification handles
+# subject -> the Applications use case (decide(received, find)) that handles it
 ROUTES = {
-    accepted_subject("township.application.submitted"): open_application,
+    APPLICATION_SUBMITTED: "open_application",
+    SATISFACTION_RATED: "rate_application",
 }
+
+
+def bind(applications: Applications) -> Mapping[str, Decide]:
+    return {subject: getattr(applications, name) for subject, name in ROUTES.items()}

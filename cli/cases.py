@@ -1,0 +1,108 @@
+"""`fpb cases watch|list|show`: the enforcement team's view of cases in a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shared.contracts.events.enforcement import CASE_STREAM_SUBJECTS
+
+app = typer.Typer(help="Enforcement cases (案件): follow the case stream, list and show cases", no_args_is_help=True)
+console = Console()
+DataDir = Annotated[Path, typer.Option("--data-dir", envvar="FPB_DATA_DIR", help="Where `fpb up` keeps its state and endpoints.json")]
+
+
+def _endpoints(data_dir: Path) -> dict[str, Any]:
+    from cli.main import endpoints
+
+    return endpoints(data_dir)
+
+
+def _get(data_dir: Path, path: str, params: dict[str, str] | None = None) -> Any:
+    url = _endpoints(data_dir)["services"]["enforcement"]
+    response = httpx.get(f"{url}{path}", params=params or {}, timeout=30)
+    if response.status_code == 404:
+        console.print(f"[red]{response.json().get('detail')}[/red]")
+        raise typer.Exit(1)
+    response.raise_for_status()
+    return response.json()
+
+
+def stream_line(subject: str, envelope: dict[str, Any]) -> str:
+    payload = envelope["payload"]
+    change = subject.removeprefix("fp.enforcement.case.")
+    status = payload.get("status", "opened")
+    extra = {k: v for k, v in (payload.get("details") or {}).items() if k in ("assignee", "agency", "target", "alert", "due_on", "pattern", "kind", "amount")}
+    note = " ".join(f"{k}={v}" for k, v in extra.items())
+    return f"{envelope['occurred_at'][:19]}  {payload['case_number']}  {change:<26} → {status:<13} {payload['category']}  {note}".rstrip()
+
+
+@app.command()
+def watch(
+    data_dir: DataDir = Path(".fpb-data"),
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay the whole case stream first")] = False,
+    count: Annotated[Optional[int], typer.Option(help="Stop after this many events (default: follow until Ctrl-C)")] = None,
+) -> None:
+    """Follow fp.enforcement.case.> live (an ordered consumer: nothing is left behind on the server)."""
+    asyncio.run(_watch(_endpoints(data_dir)["nats_url"], from_start, count))
+
+
+async def _watch(nats_url: str, from_start: bool, count: int | None) -> None:
+    import nats
+    from nats.js.api import DeliverPolicy
+
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5)
+    try:
+        policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
+        subscription = await connection.jetstream().subscribe(CASE_STREAM_SUBJECTS, ordered_consumer=True, deliver_policy=policy)
+        seen = 0
+        while count is None or seen < count:
+            try:
+                message = await subscription.next_msg(timeout=3600)
+            except nats.errors.TimeoutError:
+                continue
+            console.print(stream_line(message.subject, json.loads(message.data)), highlight=False)
+            seen += 1
+    finally:
+        await connection.close()
+
+
+@app.command("list")
+def list_cases(
+    data_dir: DataDir = Path(".fpb-data"),
+    status: Annotated[Optional[str], typer.Option(help="opened, triaged, assigned, investigating, referred, concluded, closed, reopened")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past their statutory deadline")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD: deadlines as of that day")] = None,
+) -> None:
+    """List cases (from the enforcement service's HTTP API)."""
+    params = {k: v for k, v in (("status", status), ("as_of", as_of)) if v}
+    body = _get(data_dir, "/cases/overdue" if overdue else "/cases", params)
+    rows = body["overdue"] if overdue else body["cases"]
+    table = Table(title=f"cases · 案件 ({len(rows)}) as of {body['as_of']}")
+    for column in ("case", "origin", "category", "township", "section", "status", "priority", "officer", "due", "deadline"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["case_number"], row["origin"], row["category"], row["township_code"] or "", row["section"], row["status"],
+                      row["priority"] or "", row["assigned_to"] or "", row["due_on"] or "", row["deadline"] or "")
+    console.print(table)
+
+
+@app.command()
+def show(ref: Annotated[str, typer.Argument(help="Case number (ZF-2026-1A2B3C4D) or case id")], data_dir: DataDir = Path(".fpb-data")) -> None:
+    """Show one case in full: evidence, joint operations, disclosures, fees, deadline."""
+    console.print_json(json.dumps(_get(data_dir, f"/cases/{ref}"), ensure_ascii=False))
+
+
+def drive_demo_cases(enforcement_url: str, say: Any = console.print) -> None:
+    """`fpb up --demo`: officers work the demo's cases (cli/demo/cases_driver.py)."""
+    from cli.demo.cases_driver import drive_cases
+
+    with console.status("officers are working the demo cases…"):
+        drive_cases(enforcement_url, say)

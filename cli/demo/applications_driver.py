@@ -1,0 +1,113 @@
+"""`fpb up --demo`: county officers work the demo applications over HTTP, so that every
+kind shows every state: awaiting a decision, information requested, withdrawn,
+approved, refused, published, certificate issued, and revoked after an enforcement
+case. Steps are dated a few days after the township's report (never in the future),
+as the paper files were; what is left open is overdue, as some files are.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+# Officers of the owning sections: a clerk checks and asks, a chief decides.
+SECTION_CODES = {"法规科": "FG", "县直科": "XZ", "扶助中心": "FZ"}
+ENFORCEMENT_OFFICER = {"id": "ZF-03", "section": "执法大队"}
+SUPPORTING = ["结婚证", "户口簿", "出生医学证明", "病残儿医学鉴定证明", "再婚结婚证", "离婚证明"]
+# What happens to the n-th application of a kind (cycled): enough of each for every state.
+PLAN = ("full", "leave", "ask", "withdraw", "decide", "publish", "full", "revoke", "full", "full")
+
+
+def officer(section: str, role: int) -> dict[str, str]:
+    return {"id": f"{SECTION_CODES.get(section, 'XX')}-{role:02d}", "section": section}
+
+
+def wait_for_applications(client: httpx.Client, timeout: float, settle: float = 3.0) -> list[dict[str, Any]]:
+    """The applications verification has opened, once their number stops growing."""
+    deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+    while True:
+        rows = client.get("/applications").json()["rows"]
+        if len(rows) != last:
+            last, since = len(rows), time.monotonic()
+        elif rows and time.monotonic() - since >= settle:
+            return rows
+        if time.monotonic() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
+class FileWorker:
+    def __init__(self, client: httpx.Client, today: date) -> None:
+        self.client, self.today = client, today
+
+    def step(self, application_id: str, name: str, who: dict[str, str], on: date, **body: Any) -> dict[str, Any] | None:
+        response = self.client.post(f"/applications/{application_id}/{name}", json={"officer": who, "on": min(on, self.today).isoformat(), **body})
+        return response.json() if response.status_code == 200 else None
+
+    def fails(self, application_id: str) -> bool:
+        findings = self.client.get(f"/applications/{application_id}").json()["findings"]
+        return any(f["outcome"] == "fail" for f in findings)
+
+    def work(self, row: dict[str, Any], plan: str) -> str:
+        application_id, section = row["application_id"], row["section"]
+        file = self.client.get(f"/applications/{application_id}").json()
+        start = date.fromisoformat(file["submitted_on"])
+        clerk, chief, publisher = officer(section, 1), officer(section, 2), officer(section, 4)
+        if plan == "leave":
+            return file["status"]
+        blocking = [f for f in file["findings"] if f["outcome"] in ("fail", "missing")]
+        if plan == "withdraw":
+            return (self.step(application_id, "withdraw", clerk, start + timedelta(days=3), reason="申请人书面申请撤回") or file)["status"]
+        if any(f["outcome"] == "missing" for f in blocking) or plan == "ask":
+            asked = self.step(application_id, "request-information", clerk, start + timedelta(days=2),
+                              items=[f["message"] for f in blocking if f["outcome"] == "missing"] or ["补充提交户口簿原件"])
+            if plan == "ask" or asked is None:
+                return (asked or file)["status"]
+            file = self.step(application_id, "supply-information", clerk, start + timedelta(days=9), documents=SUPPORTING,
+                             note="申请人已补齐材料") or file
+        failed = [f for f in file["findings"] if f["outcome"] in ("fail", "missing")]
+        reasons = [{"rule": f["rule"], "message": f["message"]} for f in failed]
+        decided = (self.step(application_id, "refuse", chief, start + timedelta(days=12), reasons=reasons) if failed
+                   else self.step(application_id, "approve", chief, start + timedelta(days=12), note="经审核符合规定"))
+        if decided is None or plan == "decide" or (failed and plan != "publish"):
+            return (decided or file)["status"]  # most refusals wait to be published with the period's list
+        published = self.step(application_id, "publish", publisher, start + timedelta(days=14))
+        if published is None or published["decision"]["outcome"] != "approved" or plan == "publish":
+            return (published or decided)["status"]
+        issued = self.step(application_id, "issue-certificate", publisher, start + timedelta(days=16))
+        if issued is None or plan != "revoke":
+            return (issued or published)["status"]
+        revoked = self.step(application_id, "revoke", ENFORCEMENT_OFFICER, start + timedelta(days=75),
+                            reason="经举报核查，申请材料系伪造", enforcement_case=f"ZF-DEMO-{application_id[-4:]}")
+        return (revoked or issued)["status"]
+
+
+def drive_applications(verification_url: str, say: Callable[[str], Any] = print, today: date | None = None,
+                       timeout: float = 120.0, client: httpx.Client | None = None) -> dict[str, dict[str, int]]:
+    """Work every demo application per PLAN; returns the count of states per kind.
+    `client` replaces the HTTP client (tests pass an in-process one)."""
+    states: dict[str, dict[str, int]] = {}
+    with client or httpx.Client(base_url=verification_url, timeout=30) as http:
+        rows = wait_for_applications(http, timeout)
+        worker = FileWorker(http, today or date.today())
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for row in sorted(rows, key=lambda r: r["application_id"]):
+            by_kind.setdefault(row["kind"], []).append(row)
+        for kind, kind_rows in by_kind.items():
+            # Flawed filings are refused (every other refusal published); the sound ones cycle through PLAN.
+            flawed = [r for r in kind_rows if worker.fails(r["application_id"])]
+            sound = [r for r in kind_rows if r not in flawed]
+            plans = [(r, ("decide", "publish")[n % 2]) for n, r in enumerate(flawed)]
+            plans += [(r, PLAN[n % len(PLAN)]) for n, r in enumerate(sound)]
+            for row, plan in plans:
+                status = worker.work(row, plan)
+                states.setdefault(kind, {}).setdefault(status, 0)
+                states[kind][status] += 1
+        http.post("/applications/warnings")
+    for kind, counts in sorted(states.items()):
+        say(f"demo applications · {kind}: " + ", ".join(f"{status} {count}" for status, count in sorted(counts.items())))
+    return states

@@ -1,0 +1,174 @@
+"""Enforcement's HTTP API: officers' commands on cases, case lists, the overdue list,
+and the per-agency shared view. Mounted on the service's common FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
+
+from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.outbox import opened_on
+from services.enforcement.application.commands import CaseCommands, CaseNotFoundError
+from services.enforcement.domain.case import Case
+from services.enforcement.domain.deadlines import DeadlineRules
+from services.enforcement.domain.errors import CaseRuleError
+from services.enforcement.domain.redaction import AGENCY_FIELDS, shared_view
+from services.enforcement.domain.views import case_detail, case_summary
+from services.enforcement.entrypoints import commands_api as api
+from shared.eventstore.application import ServiceApplication
+from shared.observability.http import parse_uuid
+
+CHINA = timezone(timedelta(hours=8))
+Clock = Callable[[], datetime]
+
+
+def problem(status: int, field: str, message: str) -> HTTPException:
+    return HTTPException(status, detail=[{"field": field, "message": message}])
+
+
+def parse_as_of(as_of: str | None, clock: Clock) -> datetime:
+    """A date means the end of that day in China time; a date-time needs its offset."""
+    if as_of is None:
+        return clock()
+    try:
+        if len(as_of) == 10:
+            return datetime.combine(date.fromisoformat(as_of), time.max, CHINA)
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise problem(422, "as_of", "is not a date (YYYY-MM-DD) or an ISO date-time") from None
+    if moment.tzinfo is None:
+        raise problem(422, "as_of", "needs a UTC offset, e.g. 2026-03-02T09:15:00+08:00")
+    return moment
+
+
+def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, commands: CaseCommands, rules: DeadlineRules, sections: tuple[str, ...], clock: Clock) -> None:
+    def case_id_of(ref: str) -> UUID:
+        case_id = parse_uuid(ref) or index.by_number(ref)
+        if case_id is None:
+            raise problem(404, "case", f"no case {ref!r}")
+        return case_id
+
+    def load(ref: str) -> Case:
+        case = store.find(case_id_of(ref))
+        if not isinstance(case, Case):
+            raise problem(404, "case", f"no case {ref!r}")
+        return case
+
+    def detail(case: Case) -> dict[str, Any]:
+        return case_detail(case, opened_on(case), clock().astimezone(CHINA).date(), rules)
+
+    async def run(ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
+        if body.officer.section not in sections:
+            raise problem(403, "officer.section", f"{body.officer.section!r} may not change cases; one of {', '.join(sections)}")
+
+        def in_thread() -> dict[str, Any]:
+            case_id = case_id_of(ref)
+            return detail(commands.apply(case_id, lambda case: command(case, body.officer.id)))
+
+        try:
+            return JSONResponse(await asyncio.to_thread(in_thread))
+        except CaseNotFoundError:
+            raise problem(404, "case", f"no case {ref!r}") from None
+        except CaseRuleError as error:
+            raise problem(409 if error.field in ("status", "version") else 422, error.field, error.message) from None
+
+    @http.get("/cases")
+    async def list_cases(status: str | None = None, origin: str | None = None, category: str | None = None, as_of: str | None = Query(None)) -> dict[str, Any]:
+        day = parse_as_of(as_of, clock).astimezone(CHINA).date()
+
+        def in_thread() -> list[dict[str, Any]]:
+            rows = []
+            for case_id in index.catch_up():
+                case = store.find(case_id)
+                row = case_summary(case, opened_on(case), day, rules)
+                if (status or row["status"]) == row["status"] and (origin or row["origin"]) == row["origin"] and (category or row["category"]) == row["category"]:
+                    rows.append(row)
+            return rows
+
+        return {"as_of": day.isoformat(), "cases": await asyncio.to_thread(in_thread)}
+
+    @http.get("/cases/overdue")
+    async def overdue(as_of: str | None = Query(None, description="YYYY-MM-DD or ISO date-time with offset; default now")) -> dict[str, Any]:
+        listed = await list_cases(as_of=as_of)
+        return {
+            "as_of": listed["as_of"],
+            "overdue": [c for c in listed["cases"] if c["deadline"] == "breached"],
+            "nearing": [c for c in listed["cases"] if c["deadline"] == "nearing"],
+        }
+
+    @http.get("/cases/{ref}")
+    async def show(ref: str) -> dict[str, Any]:
+        return await asyncio.to_thread(lambda: detail(load(ref)))
+
+    @http.get("/cases/{ref}/shared/{agency}")
+    async def shared(ref: str, agency: str) -> dict[str, Any]:
+        """What an agency sees of a case shared with it (only after a disclosure to it)."""
+        if agency not in AGENCY_FIELDS:
+            raise problem(404, "agency", f"unknown agency {agency!r}; one of {', '.join(AGENCY_FIELDS)}")
+        case = await asyncio.to_thread(load, ref)
+        if not any(d["agency"] == agency for d in case.disclosures):
+            raise problem(403, "agency", f"case {case.case_number} was never shared with {agency}")
+        return shared_view(case, agency, opened_on(case))
+
+    @http.post("/cases", status_code=201)
+    async def open_case(body: api.OpenCase) -> JSONResponse:
+        if body.officer.section not in sections:
+            raise problem(403, "officer.section", f"{body.officer.section!r} may not open cases; one of {', '.join(sections)}")
+        try:
+            case = await asyncio.to_thread(commands.open_by_hand, body.reference, body.category, body.township_code, body.summary, body.officer.section, body.received_on, body.officer.id)
+        except CaseRuleError as error:
+            raise problem(422, error.field, error.message) from None
+        return JSONResponse(await asyncio.to_thread(detail, case), status_code=201)
+
+    @http.post("/cases/{ref}/triage")
+    async def triage(ref: str, body: api.Triage) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.triage(body.category, body.priority, body.section or c.section, o))
+
+    @http.post("/cases/{ref}/assign")
+    async def assign(ref: str, body: api.Assign) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.assign(body.assignee, o))
+
+    @http.post("/cases/{ref}/evidence")
+    async def evidence(ref: str, body: api.Evidence) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.record_evidence(f"EV-{len(c.evidence) + 1}", body.kind, body.description, body.linked_event_ids, o))
+
+    @http.post("/cases/{ref}/joint-operations")
+    async def joint_operation(ref: str, body: api.JointOperation) -> JSONResponse:
+        return await run(ref, body, lambda c, o: commands.request_joint_operation_on(c, body.agency, body.purpose, o))
+
+    @http.post("/cases/{ref}/agency-responses")
+    async def agency_response(ref: str, body: api.AgencyResponse) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.record_agency_response(body.agency, body.response, o))
+
+    @http.post("/cases/{ref}/referrals")
+    async def refer(ref: str, body: api.Refer) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.refer(body.target, body.authority, body.reason, o))
+
+    @http.post("/cases/{ref}/conclusion")
+    async def conclude(ref: str, body: api.Conclude) -> JSONResponse:
+        on = (body.concluded_on or clock().astimezone(CHINA).date()).isoformat()
+        return await run(ref, body, lambda c, o: c.conclude(body.substantiated, body.findings, on, o))
+
+    @http.post("/cases/{ref}/close")
+    async def close(ref: str, body: api.Close) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.close(o))
+
+    @http.post("/cases/{ref}/reopen")
+    async def reopen(ref: str, body: api.Reopen) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.reopen(body.reason, o))
+
+    @http.post("/cases/{ref}/fees")
+    async def fee(ref: str, body: api.Fee) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.record_fee(body.kind, body.yuan(), body.decision_no, body.on.isoformat(), o))
+
+    @http.post("/deadlines/check")
+    async def check_deadlines(as_of: str | None = Query(None)) -> dict[str, Any]:
+        moment = parse_as_of(as_of, clock)
+        raised = await asyncio.to_thread(lambda: commands.check_deadlines(index.catch_up(), moment))
+        return {"as_of": moment.isoformat(), "raised": raised}

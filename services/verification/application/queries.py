@@ -1,0 +1,174 @@
+"""What officers and third parties ask of verification: lists by state, overdue
+applications per section and township, warnings before a time limit is breached,
+satisfaction per section and township, and whether a certificate is genuine.
+
+The index is kept in memory by reading the service's own log from where it last
+stopped (it is rebuilt from the log at start), so a question never scans histories;
+the files it lists are loaded from the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from services.verification.application.applications import Applications
+from services.verification.domain.application_file import (
+    APPLICATION_KINDS,
+    OPEN,
+    ApplicationFile,
+)
+from services.verification.domain.clock import ClockReading, read_clock
+from services.verification.domain.registers import code_id
+from shared.eventstore.application import ServiceApplication
+
+STATUS_AFTER = {
+    "Opened": "submitted", "DocumentsChecked": "checked", "InformationRequested": "information_requested",
+    "InformationSupplied": "information_supplied", "Approved": "approved", "Refused": "refused", "Published": "published",
+    "CertificateIssued": "certificate_issued", "Withdrawn": "withdrawn", "Revoked": "revoked",
+}
+
+
+@dataclass
+class ApplicationIndex:
+    store: ServiceApplication
+    rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    position: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def catch_up(self) -> None:
+        with self._lock:
+            while batch := self.store.read_log(self.position, 500):
+                for notification in batch:
+                    self._apply(self.store.decode(notification))
+                self.position = batch[-1].id
+
+    def _apply(self, event: Any) -> None:
+        qualname = type(event).__qualname__
+        if not qualname.startswith("ApplicationFile."):
+            return
+        name = qualname.removeprefix("ApplicationFile.")
+        if name == "Opened":
+            self.rows[event.originator_id] = {
+                "application_id": event.application_id, "kind": event.application_kind,
+                "township_code": event.township_code, "section": event.section, "status": "submitted", "scores": [],
+            }
+        row = self.rows.get(event.originator_id)
+        if row is None:
+            return
+        if name in STATUS_AFTER:
+            row["status"] = STATUS_AFTER[name]
+        if name == "SatisfactionRated":
+            row["scores"].append(event.score)
+
+    def select(self, **filters: str | None) -> list[dict[str, Any]]:
+        self.catch_up()
+        return [dict(row, id=key) for key, row in self.rows.items() if all(v is None or row.get(k) == v for k, v in filters.items())]
+
+
+@dataclass
+class Queries:
+    store: ServiceApplication
+    applications: Applications
+    index: ApplicationIndex
+
+    def clock(self, file: ApplicationFile, as_of: date) -> ClockReading | None:
+        if file.time_limit is None:
+            return None
+        version = self.applications.policy.version(file.policy_version) if file.policy_version else None
+        warning = version.warning_days if version else 0
+        stopped = date.fromisoformat(file.stopped_on) if file.stopped_on else None
+        return read_clock(date.fromisoformat(file.submitted_on), file.time_limit, file.pauses, stopped, as_of, warning,
+                          self.applications.calendar)
+
+    def overdue(self, as_of: date, section: str | None = None, township_code: str | None = None) -> dict[str, Any]:
+        """Open applications past their time limit or close to it, and counts per section and township."""
+        listed = []
+        by_section: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
+        by_township: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
+        for row in self.index.select(section=section, township_code=township_code):
+            if row["status"] not in OPEN:
+                continue
+            file: ApplicationFile = self.store.find(row["id"])
+            reading = self.clock(file, as_of)
+            if reading is None or reading.state not in ("overdue", "nearing"):
+                continue
+            listed.append({**_summary(file), "clock": reading.as_dict()})
+            by_section[file.section][reading.state] += 1
+            by_township[file.township_code][reading.state] += 1
+        listed.sort(key=lambda item: (item["clock"]["working_days_left"], item["application_id"]))
+        return {"as_of": as_of.isoformat(), "applications": listed, "by_section": dict(by_section), "by_township": dict(by_township),
+                "calendar_estimated": self.applications.calendar.is_estimated(as_of)}
+
+    def raise_warnings(self, as_of: date) -> list[str]:
+        """Warn once per due date for every open application nearing or past its limit."""
+        warned = []
+        for row in self.index.select():
+            if row["status"] not in OPEN:
+                continue
+            file: ApplicationFile = self.store.find(row["id"])
+            reading = self.clock(file, as_of)
+            if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:
+                continue
+            if reading.due_on.isoformat() in file.warned_due_dates:
+                continue
+            file.warn_overdue(as_of=as_of.isoformat(), due_on=reading.due_on.isoformat(), working_days_left=reading.working_days_left)
+            try:
+                self.store.save(file)
+            except IntegrityError:
+                continue  # an officer acted at the same moment: the next sweep looks again
+            warned.append(file.application_id)
+        return warned
+
+    def satisfaction(self) -> dict[str, Any]:
+        """Citizens' ratings per section and per township (count and average)."""
+        totals: dict[str, dict[str, list[int]]] = {"by_section": defaultdict(list), "by_township": defaultdict(list)}
+        for row in self.index.select():
+            totals["by_section"][row["section"]] += row["scores"]
+            totals["by_township"][row["township_code"]] += row["scores"]
+        return {
+            view: {key: {"ratings": len(scores), "average": round(sum(scores) / len(scores), 2)} for key, scores in groups.items() if scores}
+            for view, groups in totals.items()
+        }
+
+    def verify(self, code: str) -> dict[str, Any]:
+        """Is this a genuine certificate, and is it still valid?"""
+        assigned = self.store.find(code_id(code.strip().upper()))
+        if assigned is None:
+            return {"code": code, "genuine": False, "message": "no certificate carries this verification code"}
+        file: ApplicationFile = self.store.find(ApplicationFile.create_id(assigned.application_id))
+        current = file.status == "certificate_issued"
+        answer = {
+            "code": assigned.code, "genuine": True, "current": current, "certificate_no": assigned.certificate_no,
+            "kind": file.application_kind, "kind_zh": APPLICATION_KINDS[file.application_kind],
+            "issued_on": (file.certificate or {}).get("issued_on"), "township_code": file.township_code,
+        }
+        if file.revocation:
+            answer.update(revoked_on=file.revocation["on"], message=f"revoked on {file.revocation['on']}: {file.revocation['reason']}")
+        else:
+            answer["message"] = "genuine and valid"
+        return answer
+
+
+def _summary(file: ApplicationFile) -> dict[str, Any]:
+    return {
+        "application_id": file.application_id, "kind": file.application_kind, "township_code": file.township_code,
+        "section": file.section, "status": file.status, "received_on": file.received_on, "submitted_on": file.submitted_on,
+    }
+
+
+def describe(file: ApplicationFile, clock: ClockReading | None) -> dict[str, Any]:
+    """An application as officers see it (no personal values: details stay encrypted)."""
+    return {
+        **_summary(file), "kind_zh": APPLICATION_KINDS.get(file.application_kind), "policy_version": file.policy_version,
+        "findings": file.findings, "documents": file.documents, "pauses": file.pauses, "decision": file.decision,
+        "published_on": file.published_on, "certificate": file.certificate, "revocation": file.revocation,
+        "ratings": [{"score": r["score"], "rated_on": r["rated_on"]} for r in file.ratings],
+        "clock": clock.as_dict() if clock else None, "version": file.version,
+    }

@@ -1,0 +1,95 @@
+"""Small aggregates that make uniqueness rules safe under concurrency. Each is saved in
+the same transaction as the application event that needs it, so two officers (or two
+replicas) racing get a stale-aggregate error and the loser decides again.
+
+- `Claim`: who holds something that may be held once: the applications of a couple
+  for one kind, a first-child card of a couple, an honor certificate for a child,
+  an exam qualification of a student for one exam and year. Keys are built from
+  person_refs (keyed hashes), never from ID numbers.
+- `CertificateSequence`: the numbers issued per kind and year, in order, never reused.
+- `CertificateCode`: a verification code -> the application whose certificate it is.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.ids import stable_id
+
+CERTIFICATE_PREFIX = {
+    "rebirth_approval": "ZS",  # 再生育审批决定书
+    "first_child_registration": "DJ",  # 第一个子女生育登记卡
+    "only_child_honor_certificate": "GR",  # 独生子女父母光荣证
+    "exam_bonus_qualification": "JF",  # 加分资格确认书
+}
+COUNTY_CODE = "130132"
+
+
+def claim_id(key: str) -> UUID:
+    return stable_id("claim", key)
+
+
+def couple_key(kind: str, *refs: str | None) -> str:
+    return f"couple:{kind}:" + "|".join(sorted(r for r in refs if r))
+
+
+class Claim(Aggregate):
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return claim_id(key)
+
+    @event("Created")
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.holders: list[str] = []
+
+    @event("Claimed")
+    def claim(self, application_id: str) -> None:
+        if application_id not in self.holders:
+            self.holders = [*self.holders, application_id]
+
+    @event("Released")
+    def release(self, application_id: str) -> None:
+        self.holders = [h for h in self.holders if h != application_id]
+
+
+def sequence_id(kind: str, year: int) -> UUID:
+    return stable_id("certificate-sequence", kind, str(year))
+
+
+def certificate_number(kind: str, year: int, sequence: int) -> str:
+    return f"{COUNTY_CODE}-{CERTIFICATE_PREFIX[kind]}-{year}-{sequence:05d}"
+
+
+class CertificateSequence(Aggregate):
+    @staticmethod
+    def create_id(kind: str, year: int) -> UUID:
+        return sequence_id(kind, year)
+
+    @event("Started")
+    def __init__(self, kind: str, year: int) -> None:
+        self.kind, self.year, self.last = kind, year, 0
+
+    def next_number(self, application_id: str) -> str:
+        self._issued(sequence=self.last + 1, application_id=application_id)
+        return certificate_number(self.kind, self.year, self.last)
+
+    @event("NumberIssued")
+    def _issued(self, sequence: int, application_id: str) -> None:
+        self.last = sequence
+
+
+def code_id(code: str) -> UUID:
+    return stable_id("certificate-code", code)
+
+
+class CertificateCode(Aggregate):
+    @staticmethod
+    def create_id(code: str, **_: str) -> UUID:
+        return code_id(code)
+
+    @event("Assigned")
+    def __init__(self, code: str, application_id: str, certificate_no: str) -> None:
+        self.code, self.application_id, self.certificate_no = code, application_id, certificate_no

@@ -1,0 +1,187 @@
+"""Issue 5, end to end on the whole platform: health and drug feeds produce a
+two-illegals signal; the case is worked over HTTP, shared with the police (redacted),
+referred and closed; a petition breaches its deadline; an anonymous tip exposes its
+source nowhere."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from cli.platform import Platform
+from cli.publishing import Outgoing, publish_records
+from shared.contracts.identity import make_resident_id
+
+CHINA = timezone(timedelta(hours=8))
+TODAY = datetime.now(CHINA).date()
+OFFICER = {"id": "ZF-007", "section": "执法大队"}
+PATIENT = make_resident_id("130132", date(1994, 6, 1), 8)
+TIPSTER_PHONE = "13912345678"
+ANONYMOUS_TIP_ID = "HL-E2E-ANON-1"
+
+
+def envelope(source: str, kind: str, record_id: str, day: date, data: dict) -> Outgoing:
+    body = {"record_id": record_id, "schema": f"county.{kind}/v1", "source": source, "occurred_at": f"{day.isoformat()}T10:00:00+08:00", "data": data}
+    return Outgoing(subject=f"county.{kind}", record_id=record_id, body=json.dumps(body, ensure_ascii=False).encode())
+
+
+def records() -> list[Outgoing]:
+    scanned, terminated = TODAY - timedelta(days=20), TODAY - timedelta(days=10)
+    out = [
+        envelope("health", "health.ultrasound.recorded", "HB-E2E-U1", scanned, {"facility_id": "CLINIC-E2E", "operator_id": "OP-1", "patient_id_number": PATIENT, "gestation_weeks": 15, "performed_on": scanned.isoformat()}),
+        envelope("health", "health.termination.recorded", "HB-E2E-T1", terminated, {"facility_id": "YSX-MCH-E2E", "patient_id_number": PATIENT, "gestation_weeks": 17, "medical_indication": None, "performed_on": terminated.isoformat()}),
+    ]
+    for n in range(4):
+        day = TODAY - timedelta(days=8 - n)
+        out.append(envelope("drug", "drug.sale.recorded", f"DA-E2E-{n}", day, {"outlet_id": "YD-E2E-01", "drug_code": "H10950347", "quantity": 2, "prescription_id": None, "buyer_id_number": None, "sold_at": f"{day.isoformat()}T15:00:00+08:00"}))
+    received = TODAY - timedelta(days=150)
+    out.append(envelope("petitions", "petitions.petition.received", "XF-E2E-1", received, {"petitioner_id_number": make_resident_id("130132", date(1958, 3, 14), 3), "township_code": "130132201", "subject": "特别扶助金未按时发放", "text": "请求核查。"}))
+    out.append(envelope("hotline", "hotline.tip.received", ANONYMOUS_TIP_ID, TODAY, {"channel": "phone", "anonymous": True, "category": "two_illegals", "township_code": "130132203", "text": f"我是举报人，电话{TIPSTER_PHONE}，某诊所做胎儿性别鉴定。"}))
+    return out
+
+
+def wait_for(check, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.3)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    running = Platform(tmp_path_factory.mktemp("enforcement-e2e"))
+    running.start()
+    try:
+        results = asyncio.run(publish_records(running.nats_url, records(), receipt_timeout=60))
+        assert all(r.receipt and r.receipt["accepted"] for r in results), [r.receipt for r in results]
+        yield running, {r.outgoing.record_id: r.receipt["submission_id"] for r in results}
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def enforcement(platform) -> httpx.Client:
+    client = httpx.Client(base_url=platform[0].services["enforcement"].url, timeout=30)
+    wait_for(lambda: len(client.get("/cases").json()["cases"]) >= 5)
+    yield client
+    client.close()
+
+
+def cases_by_origin(client: httpx.Client) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for case in client.get("/cases").json()["cases"]:
+        grouped.setdefault(case["origin"], []).append(case)
+    return grouped
+
+
+async def stream_messages(nats_url: str, subject: str) -> list[tuple[str, dict]]:
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream()
+        info = await js.stream_info("FP_ENFORCEMENT")
+        subscription = await js.subscribe(subject, ordered_consumer=True)
+        messages = []
+        try:
+            while True:
+                message = await subscription.next_msg(timeout=2)
+                messages.append((message.subject, json.loads(message.data)))
+                if message.metadata.sequence.stream >= info.state.last_seq:
+                    break
+        except nats.errors.TimeoutError:
+            pass
+        return messages
+    finally:
+        await connection.close()
+
+
+def test_the_health_and_drug_feeds_open_two_illegals_cases_with_their_evidence(enforcement):
+    signals = {c["case_number"]: enforcement.get(f"/cases/{c['case_id']}").json() for c in cases_by_origin(enforcement)["signal"]}
+    by_subject = {tuple(sorted(c["subjects"].items())): c for c in signals.values()}
+
+    late = by_subject[(("facility_id", "YSX-MCH-E2E"),)]
+    outlet = by_subject[(("outlet_id", "YD-E2E-01"),)]
+    scan = by_subject[(("facility_id", "CLINIC-E2E"), ("operator_id", "OP-1"))]
+    assert [s["pattern"] for s in late["signals_detail"]] == ["late_termination_without_indication"]
+    assert [s["pattern"] for s in scan["signals_detail"]] == ["ultrasound_then_termination"]
+    assert [s["pattern"] for s in outlet["signals_detail"]] == ["unprescribed_termination_drug_sale"] * 4 + ["outlet_unprescribed_sales_over_threshold"]
+    assert all(e.startswith("intake-") for s in late["signals_detail"] for e in s["evidence"])
+    assert PATIENT not in json.dumps(signals, ensure_ascii=False), "people appear only as person_refs"
+
+
+def test_a_signal_case_is_shared_with_the_police_redacted_then_referred_and_closed(platform, enforcement):
+    running, _ = platform
+    [case] = [c for c in cases_by_origin(enforcement)["signal"] if enforcement.get(f"/cases/{c['case_id']}").json()["subjects"] == {"facility_id": "YSX-MCH-E2E"}]
+    ref = case["case_number"]
+    evidence = enforcement.get(f"/cases/{ref}").json()["signals_detail"][0]["evidence"]
+    steps = [
+        ("triage", {"category": "two_illegals", "priority": "urgent"}),
+        ("assign", {"assignee": "ZF-011"}),
+        ("evidence", {"kind": "linked_fact", "description": "终止妊娠记录，孕17周，无医学指征", "linked_event_ids": evidence}),
+        ("fees", {"kind": "assessed", "amount": "30000.00", "decision_no": "元计征〔2026〕1号", "on": TODAY.isoformat()}),
+        ("joint-operations", {"agency": "police", "purpose": "联合调查非医学需要终止妊娠"}),
+        ("agency-responses", {"agency": "police", "response": "已立案侦查"}),
+        ("referrals", {"target": "judicial", "authority": "元氏县公安局", "reason": "涉嫌非法行医罪"}),
+        ("conclusion", {"substantiated": True, "findings": "查实该院违规实施大月份引产"}),
+        ("close", {}),
+    ]
+    for path, body in steps:
+        response = enforcement.post(f"/cases/{ref}/{path}", json={"officer": OFFICER, **body})
+        assert response.status_code == 200, (path, response.text)
+    assert enforcement.get(f"/cases/{ref}").json()["status"] == "closed"
+
+    police_view = enforcement.get(f"/cases/{ref}/shared/police").json()
+    assert police_view["person_refs"] and "fees" not in police_view and "summary" not in police_view
+    shared = wait_for(lambda: asyncio.run(stream_messages(running.nats_url, "fp.enforcement.shared.police")))
+    [(_, message)] = [m for m in shared if m[1]["payload"]["case_number"] == ref]
+    assert set(message["payload"]["view"]) == set(message["payload"]["fields"])
+    assert "30000" not in json.dumps(message)
+    history = enforcement.get(f"/history/{case['case_id']}").json()
+    [disclosed] = [e for e in history["events"] if e["type"] == "Case.Disclosed"]
+    assert disclosed["data"]["agency"] == "police" and disclosed["data"]["officer"] == "ZF-007"
+    changes = wait_for(lambda: [s for s, m in asyncio.run(stream_messages(running.nats_url, "fp.enforcement.case.>")) if m["payload"]["case_number"] == ref and s.endswith(".closed")])
+    assert changes == ["fp.enforcement.case.closed"]
+
+
+def test_a_petition_past_its_statutory_deadline_shows_as_overdue(enforcement):
+    [petition] = cases_by_origin(enforcement)["petition"]
+    due = date.fromisoformat(petition["due_on"])
+
+    assert due < TODAY
+    overdue = enforcement.get("/cases/overdue").json()["overdue"]
+    assert [c["case_number"] for c in overdue] == [petition["case_number"]]
+    assert enforcement.get("/cases/overdue", params={"as_of": (due - timedelta(days=20)).isoformat()}).json()["overdue"] == []
+    raised = enforcement.post("/deadlines/check").json()["raised"]
+    alerts = {r["alert"] for r in raised} | set(enforcement.get(f"/cases/{petition['case_id']}").json()["deadline_alerts"])
+    assert alerts == {"nearing", "breached"}
+
+
+def test_an_anonymous_tip_exposes_its_source_in_no_read_model_log_or_stream(platform, enforcement):
+    running, submissions = platform
+    [tip] = cases_by_origin(enforcement)["hotline_tip"]
+    secrets = (TIPSTER_PHONE, ANONYMOUS_TIP_ID, submissions[ANONYMOUS_TIP_ID], "举报人")
+    reporting = running.services["reporting"].url
+
+    wait_for(lambda: any(r["case_id"] == tip["case_id"] for r in httpx.get(f"{reporting}/reports/cases").json()["rows"]))
+    seen = [
+        json.dumps(enforcement.get("/cases").json(), ensure_ascii=False),
+        json.dumps(enforcement.get(f"/cases/{tip['case_id']}").json(), ensure_ascii=False),
+        json.dumps(enforcement.get(f"/history/{tip['case_id']}").json(), ensure_ascii=False),
+        json.dumps(httpx.get(f"{reporting}/reports/cases").json(), ensure_ascii=False),
+        json.dumps(asyncio.run(stream_messages(running.nats_url, "fp.enforcement.>")), ensure_ascii=False),
+        (running.data_dir / "logs" / "enforcement.log").read_text(encoding="utf-8"),
+        (running.data_dir / "logs" / "reporting.log").read_text(encoding="utf-8"),
+    ]
+    assert tip["anonymous"] is True and tip["case_number"] in seen[0]
+    for text in seen:
+        for secret in secrets:
+            assert secret not in text

@@ -1,0 +1,139 @@
+"""A verification service in memory for unit tests: applications arrive the way intake
+announces them (encrypted details, person_refs), officers act over HTTP, "today" is set
+by the test."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.verification.adapters.outbox import make_translate
+from services.verification.adapters.policy_file import load_policy_table
+from services.verification.application.applications import Applications
+from services.verification.application.commands import OfficerCommands
+from services.verification.application.queries import ApplicationIndex, Queries
+from services.verification.domain.application_file import (
+    ApplicationFile,
+    application_file_id,
+)
+from services.verification.entrypoints.http import (
+    install_error_handlers,
+    verification_routes,
+)
+from services.verification.entrypoints.routes import bind
+from shared.calendar import WorkingCalendar
+from shared.contracts.identity import make_resident_id
+from shared.contracts.integration import read_event
+from shared.eventstore.application import ServiceApplication
+
+SUBMITTED = "township.application.submitted"
+
+
+class VerificationStore(ServiceApplication):
+    name = "verification"
+
+
+def resident(birth: str, sex: str, n: int = 1) -> str:
+    return make_resident_id("130132", date.fromisoformat(birth), 2 * n + (1 if sex == "M" else 0))
+
+
+WIFE, HUSBAND = resident("1992-06-25", "F"), resident("1990-02-02", "M")
+OFFICERS = {
+    "clerk": {"id": "fg-wang", "section": "法规科"},
+    "chief": {"id": "fg-li", "section": "法规科"},
+    "county_clerk": {"id": "xz-zhao", "section": "县直科"},
+    "county_chief": {"id": "xz-sun", "section": "县直科"},
+    "brigade": {"id": "zf-ma", "section": "执法大队"},
+}
+
+
+def details_for(kind: str) -> dict[str, Any]:
+    """Complete, valid details of each kind (every rule passes)."""
+    return {
+        "rebirth_approval": {
+            "existing_children": [
+                {"name": "王子涵", "sex": "F", "birth_date": "2016-05-01", "id_number": resident("2016-05-01", "F", 5), "status": "disabled"},
+                {"name": "王浩宇", "sex": "M", "birth_date": "2019-08-01", "id_number": resident("2019-08-01", "M", 6), "status": "healthy"},
+            ],
+            "reason": "第一个子女经市级病残儿医学鉴定为非遗传性残疾，不能成长为正常劳动力",
+            "documents": ["病残儿医学鉴定证明"],
+            "submitted_by": {"id": "ts-130132102-zhou"},
+        },
+        "first_child_registration": {
+            "marriage_registered_on": "2025-05-20", "expected_due_date": "2026-08-01", "household_type": "urban",
+            "documents": ["结婚证", "户口簿"],
+        },
+        "only_child_honor_certificate": {
+            "child": {"name": "王一诺", "sex": "F", "birth_date": "2020-01-15", "id_number": resident("2020-01-15", "F", 7)},
+            "household_type": "urban", "commitment": "夫妻双方自愿终身只生育一个子女", "documents": ["户口簿", "出生医学证明"],
+        },
+        "exam_bonus_qualification": {
+            "student_name": "王梓豪", "student_id_number": resident("2008-03-03", "M", 8), "exam": "gaokao",
+            "household_type": "rural", "form": "河北省农村独生子女审定表",
+        },
+    }[kind]
+
+
+class World:
+    def __init__(self, announced, delivery, inbound_sample, protector, today: date = date(2026, 3, 10)) -> None:
+        self.announced, self.delivery, self.inbound_sample = announced, delivery, inbound_sample
+        self.store = VerificationStore("memory://")
+        self.applications = Applications(load_policy_table(), WorkingCalendar(), protector)
+        self.today = today
+        codes = (f"CODE{n:04d}" for n in itertools.count(1))
+        self.commands = OfficerCommands(self.store, self.applications, new_code=lambda: next(codes))
+        self.queries = Queries(self.store, self.applications, ApplicationIndex(self.store))
+        self.routes = bind(self.applications)
+        self.translate = make_translate(self.store)
+        app = FastAPI()
+        install_error_handlers(app)
+        app.include_router(verification_routes(self.commands, self.queries, lambda: self.today))
+        self.http = TestClient(app)
+        self.seq = itertools.count(1)
+
+    def submit(self, kind: str, application_id: str = "APP-130132102-2026-0057", *, details: dict[str, Any] | None = None,
+               applicant: str = WIFE, spouse: str | None = HUSBAND, received_on: str = "2026-03-06",
+               occurred_at: str = "2026-03-09T09:30:00+08:00", record_id: str | None = None) -> ApplicationFile | None:
+        """The township publishes an application; intake accepts it; verification decides."""
+        _, message = self.inbound_sample(SUBMITTED)
+        seq = next(self.seq)
+        message["record_id"] = record_id or f"JSB-{application_id}-{seq}"
+        message["occurred_at"] = occurred_at
+        message["data"] = {"application_id": application_id, "kind": kind, "applicant_id_number": applicant,
+                           "spouse_id_number": spouse, "received_on": received_on,
+                           "details": details if details is not None else details_for(kind)}
+        return self.deliver(SUBMITTED, message, seq, application_id)
+
+    def rate(self, application_id: str, score: int, record_id: str = "OH-1") -> None:
+        _, message = self.inbound_sample("online_hall.satisfaction.rated")
+        message["record_id"] = record_id
+        message["data"] = {"application_id": application_id, "score": score, "comment": "办理很快"}
+        self.deliver("online_hall.satisfaction.rated", message, next(self.seq), application_id)
+
+    def deliver(self, sample_kind: str, message: dict[str, Any], seq: int, application_id: str) -> ApplicationFile | None:
+        messages = self.announced(self.delivery(sample_kind, seq=seq, body_override=message))
+        [accepted] = [m for m in messages if m.subject.startswith("fp.intake.accepted.")]
+        received = read_event(accepted.body)
+        aggregates = self.routes[accepted.subject](received, self.store.find)
+        self.store.save_once(received.envelope.event_id, accepted.subject, *aggregates)
+        return self.file(application_id)
+
+    def file(self, application_id: str) -> ApplicationFile | None:
+        return self.store.find(application_file_id(application_id))
+
+    def post(self, application_id: str, step: str, officer: str, **body: Any):
+        return self.http.post(f"/applications/{application_id}/{step}", json={"officer": OFFICERS[officer], **body})
+
+    def finding(self, application_id: str, rule: str) -> dict[str, str]:
+        [found] = [f for f in self.file(application_id).findings if f["rule"] == rule]
+        return found
+
+    def announcements(self) -> list[Any]:
+        out = []
+        for notification in self.store.read_log(0, 1000):
+            out.extend(self.translate(notification.id, self.store.decode(notification)))
+        return out

@@ -1,0 +1,115 @@
+"""Each rule of the policy table, row by row: given the facts of an application, the
+finding cites the row and says pass, fail, missing (information needed) or flag."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.verification.adapters.policy_file import load_policy_table
+from services.verification.domain.policy import CHECKS, evaluate
+
+TABLE = load_policy_table()
+HB2021 = TABLE.version("HB-2021")
+HB2016 = TABLE.version("HB-2016")
+RECEIVED = date(2026, 3, 6)
+
+# (rule row, kind, facts, outcome, words in the message)
+CASES = [
+    ("C-1", "rebirth_approval", {"invalid_ids": []}, "pass", "valid"),
+    ("C-1", "rebirth_approval", {"invalid_ids": ["details.existing_children.0.id_number"]}, "fail", "check digit"),
+    ("C-2", "first_child_registration", {"duplicates": []}, "pass", "no other"),
+    ("C-2", "first_child_registration", {"duplicates": ["APP-1"]}, "fail", "APP-1"),
+    ("C-3", "only_child_honor_certificate", {"reporting_working_days": 10}, "pass", "within 10"),
+    ("C-3", "only_child_honor_certificate", {"reporting_working_days": 11}, "flag", "after 11 working days"),
+    ("RB-1", "rebirth_approval", {"woman_age": 20, "man_age": 22}, "pass", "woman 20"),
+    ("RB-1", "rebirth_approval", {"woman_age": 49}, "pass", "woman 49"),
+    ("RB-1", "rebirth_approval", {"woman_age": 50, "man_age": 50}, "fail", "the woman is 50"),
+    ("RB-1", "rebirth_approval", {"woman_age": 19}, "fail", "the woman is 19"),
+    ("RB-1", "rebirth_approval", {"woman_age": 30, "man_age": 21}, "fail", "the man is 21"),
+    ("RB-1", "rebirth_approval", {"man_age": 30}, "missing", "woman's age"),
+    ("RB-2", "rebirth_approval", {"living_children": 3}, "pass", "3 living"),
+    ("RB-2", "rebirth_approval", {"living_children": 4}, "fail", "at most 3"),
+    ("RB-2", "rebirth_approval", {}, "missing", "not listed"),
+    ("RB-3", "rebirth_approval", {"reason_given": True, "reason_category": "disabled_child", "children_statuses": ["disabled"],
+                                  "documents": ["病残儿医学鉴定证明"]}, "pass", "disabled_child"),
+    ("RB-3", "rebirth_approval", {"reason_given": True, "reason_category": "disabled_child", "children_statuses": None,
+                                  "documents": []}, "missing", "病残儿医学鉴定证明"),
+    ("RB-3", "rebirth_approval", {"reason_given": True, "reason_category": "disabled_child", "children_statuses": ["healthy"],
+                                  "documents": ["病残儿医学鉴定证明"]}, "fail", "recorded as disabled"),
+    ("RB-3", "rebirth_approval", {"reason_given": True, "reason_category": "remarriage", "documents": ["再婚结婚证"]}, "missing", "离婚证明"),
+    ("RB-3", "rebirth_approval", {"reason_given": True, "reason_category": None}, "fail", "none of the accepted grounds"),
+    ("RB-3", "rebirth_approval", {"reason_given": False}, "missing", "no reason"),
+    ("FC-1", "first_child_registration", {"marriage_registered_on": date(2025, 5, 1), "received_on": RECEIVED}, "pass", "married on"),
+    ("FC-1", "first_child_registration", {"marriage_registered_on": date(2026, 3, 7), "received_on": RECEIVED}, "fail", "after the application"),
+    ("FC-1", "first_child_registration", {"received_on": RECEIVED}, "missing", "marriage registration"),
+    ("FC-2", "first_child_registration", {"card_held_by": None}, "pass", "no card"),
+    ("FC-2", "first_child_registration", {"card_held_by": "APP-9"}, "fail", "APP-9"),
+    ("FC-3", "first_child_registration", {"documents": ["结婚证", "户口簿"]}, "pass", "on file"),
+    ("FC-3", "first_child_registration", {"documents": ["结婚证"]}, "missing", "户口簿"),
+    ("OC-1", "only_child_honor_certificate", {"child_age": 17}, "pass", "under 18"),
+    ("OC-1", "only_child_honor_certificate", {"child_age": 18}, "fail", "the child is 18"),
+    ("OC-1", "only_child_honor_certificate", {}, "missing", "birth date"),
+    ("OC-2", "only_child_honor_certificate", {"certificate_held_by": "APP-3"}, "fail", "APP-3"),
+    ("OC-2", "only_child_honor_certificate", {"certificate_unknown": True}, "missing", "no readable resident ID"),
+    ("OC-3", "only_child_honor_certificate", {"commitment": "夫妻双方自愿终身只生育一个子女"}, "pass", "commitment"),
+    ("OC-3", "only_child_honor_certificate", {"commitment": None}, "missing", "commitment"),
+    ("EX-1", "exam_bonus_qualification", {"household_type": "rural"}, "pass", "rural"),
+    ("EX-1", "exam_bonus_qualification", {"household_type": "urban"}, "fail", "only rural"),
+    ("EX-1", "exam_bonus_qualification", {}, "missing", "户籍性质"),
+    ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 3, 1)}, "pass", "within the window"),
+    ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 4, 30)}, "pass", "within the window"),
+    ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 5, 1)}, "flag", "late filing recorded"),
+    ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 2, 28)}, "flag", "outside the filing window"),
+    ("EX-3", "exam_bonus_qualification", {"qualification_held_by": "APP-5"}, "fail", "APP-5"),
+    ("EX-4", "exam_bonus_qualification", {"exam": "gaokao", "student": "given", "form": "河北省农村独生子女审定表"}, "pass", "present"),
+    ("EX-4", "exam_bonus_qualification", {"exam": "gaokao", "form": "审定表"}, "missing", "student"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "kind", "facts", "outcome", "words"), CASES, ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(CASES)])
+def test_each_rule_row_gives_its_outcome_and_says_why(rule_id, kind, facts, outcome, words):
+    [finding] = [f for f in evaluate(HB2021, kind, {"received_on": RECEIVED, **facts}) if f.rule == rule_id]
+    assert finding.outcome == outcome
+    assert words in finding.message
+
+
+def test_every_rule_row_names_a_known_check_and_every_kind_has_a_time_limit():
+    for version in TABLE.versions:
+        assert {rule.check for rule in version.rules} <= set(CHECKS)
+        assert set(version.time_limits) == {"rebirth_approval", "first_child_registration", "only_child_honor_certificate", "exam_bonus_qualification"}
+
+
+def test_the_version_in_force_is_the_last_one_effective_on_the_day():
+    assert TABLE.in_force_on(date(2021, 11, 22)).version == "HB-2016"
+    assert TABLE.in_force_on(date(2021, 11, 23)).version == "HB-2021"
+    with pytest.raises(LookupError):
+        TABLE.in_force_on(date(2015, 1, 1))
+
+
+def test_the_same_facts_are_judged_by_the_rules_of_their_date():
+    facts = {"received_on": RECEIVED, "living_children": 3}
+    assert [f.outcome for f in evaluate(HB2016, "rebirth_approval", facts) if f.rule == "RB-2"] == ["fail"]
+    assert [f.outcome for f in evaluate(HB2021, "rebirth_approval", facts) if f.rule == "RB-2"] == ["pass"]
+    assert HB2016.time_limits["rebirth_approval"] == 30 and HB2021.time_limits["rebirth_approval"] == 20
+
+
+def test_rules_apply_only_to_their_kinds_in_table_order():
+    assert [f.rule for f in evaluate(HB2021, "exam_bonus_qualification", {"received_on": RECEIVED})] == ["C-1", "C-2", "C-3", "EX-1", "EX-2", "EX-3", "EX-4"]
+
+
+def test_a_policy_table_with_an_unknown_check_or_a_repeated_rule_is_refused_at_load(tmp_path):
+    import json
+
+    from services.verification.adapters.policy_file import DEFAULT_POLICY_TABLE
+
+    raw = json.loads(DEFAULT_POLICY_TABLE.read_text(encoding="utf-8"))
+    raw["versions"][1]["rules"][0]["check"] = "astrology"
+    (tmp_path / "bad.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown checks: astrology"):
+        load_policy_table(tmp_path / "bad.json")
+    raw["versions"][1]["rules"][0] = dict(raw["versions"][1]["rules"][1])
+    (tmp_path / "bad.json").write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ValueError, match="repeats a rule id"):
+        load_policy_table(tmp_path / "bad.json")
