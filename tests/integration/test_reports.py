@@ -115,3 +115,18 @@ async def test_the_statistical_report_downloads_as_excel_and_csv_with_chinese_he
     assert text.startswith("\ufeff元氏县出生人口性别比统计表") and "乡镇代码,乡镇,出生数" in text
     assert bad_period.status_code == 422 and "period" in bad_period.text
     assert bad_sheet.status_code == 422 and "sheet" in bad_sheet.text
+
+
+def test_a_case_row_follows_its_updates_and_an_update_without_a_row_changes_nothing(store_url):
+    samples = Path(__file__).parent.parent / "samples" / "integration"
+    opened = read_event((samples / "enforcement.case.opened.v1.json").read_bytes())
+    updated_envelope = json.loads((samples / "enforcement.case.updated.v1.json").read_text())
+    updated_envelope["payload"].update(case_id=opened.payload.case_id, status="referred")
+    updated = read_event(json.dumps(updated_envelope, ensure_ascii=False).encode())
+    stray_envelope = json.loads(json.dumps(updated_envelope))
+    stray_envelope["event_id"], stray_envelope["payload"]["case_id"] = "enforcement-stray", "00000000-0000-0000-0000-000000000000"
+    stray = read_event(json.dumps(stray_envelope, ensure_ascii=False).encode())
+    read_models = ReadModelStore(store_url)
+    read_models.apply_many([(e.envelope.event_id, "FP_ENFORCEMENT", n, changes_for(e)) for n, e in enumerate((opened, updated, stray), 1)])
+    assert [(row["case_id"], row["status"]) for row in read_models.rows("rm_cases")] == [(opened.payload.case_id, "referred")]
+    read_models.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from services.reporting.domain.projections import Increment, Upsert, changes_for
+from services.reporting.domain.projections import Update, Increment, Upsert, changes_for
 from shared.contracts.integration import read_event
 from shared.messaging.topology import STREAMS, stream_for_subject, subject_matches
 from shared.privacy.keystore import KeyErasedError
@@ -31,6 +31,24 @@ def frozen_with(event_type: str, **payload_changes):
 
 
 # --- projections ------------------------------------------------------------------------
+
+
+def test_each_application_step_moves_the_application_row_to_its_new_state():
+    approved = frozen("verification.application.approved")
+    assert changes_for(approved) == [Update("rm_applications", {"application_id": approved.payload.application_id}, {"status": "approved"})]
+    issued = frozen("verification.certificate.issued")
+    assert changes_for(issued)[0].values == {"status": "certificate_issued"}
+
+
+def test_an_overdue_warning_or_a_rating_does_not_change_the_application_state():
+    assert changes_for(frozen("verification.application.overdue_warning")) == []
+    assert changes_for(frozen("verification.application.satisfaction_attached")) == []
+
+
+def test_a_case_update_moves_the_case_row_to_the_status_it_reports():
+    updated = frozen("enforcement.case.updated")
+    assert changes_for(updated) == [Update("rm_cases", {"case_id": updated.payload.case_id}, {"status": updated.payload.status})]
+
 
 
 def test_an_accepted_submission_increments_rm_submissions_by_township_source_kind_and_section():
@@ -90,7 +108,7 @@ def test_an_opened_case_upserts_its_row_with_values_only_from_the_event():
                 "category": "two_illegals",
                 "township_code": "130132105",
                 "section": "执法大队",
-                "status": "open",
+                "status": "opened",
                 "opened_at": received.payload.opened_at.isoformat(),
             },
         )

@@ -7,11 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
-from services.reporting.domain.projections import Change, Increment, Upsert
+from services.reporting.domain.projections import Change, Increment, Update, Upsert
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 
@@ -82,6 +82,11 @@ class ReadModelStore:
         if isinstance(change, Upsert):
             statement = self._insert(table).values(**change.key, **change.values)
             return statement.on_conflict_do_update(index_elements=list(change.key), set_=change.values)
+        if isinstance(change, Update):
+            statement = update(table).values(**change.values)
+            for column, value in change.key.items():
+                statement = statement.where(table.c[column] == value)
+            return statement
         raise TypeError(f"unknown change {change!r}")
 
     def clear(self) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.reporting.domain.sex_ratio import birth_order_group, period_key
-from shared.contracts.events.enforcement import CaseOpenedV1
+from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1
 from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1
 from shared.contracts.events.verification import ApplicationOpenedV1
 from shared.contracts.integration import ReceivedEvent
@@ -32,7 +32,29 @@ class Upsert:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-Change = Increment | Upsert
+@dataclass(frozen=True)
+class Update:
+    """Change a row that an earlier event created (no row: nothing to change)."""
+
+    table: str
+    key: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Change = Increment | Upsert | Update
+
+# The state an application is in after each step (申请件状态).
+APPLICATION_STATUS_AFTER = {
+    "verification.application.checked": "checked",
+    "verification.application.information_requested": "information_requested",
+    "verification.application.information_supplied": "information_supplied",
+    "verification.application.approved": "approved",
+    "verification.application.refused": "refused",
+    "verification.application.published": "published",
+    "verification.application.withdrawn": "withdrawn",
+    "verification.certificate.issued": "certificate_issued",
+    "verification.certificate.revoked": "revoked",
+}
 
 
 def birth_changes(submission: SubmissionAcceptedV1) -> list[Change]:
@@ -89,9 +111,14 @@ def changes_for(received: ReceivedEvent) -> list[Change]:
                         "category": payload.category,
                         "township_code": payload.township_code or "",
                         "section": payload.section,
-                        "status": "open",
+                        "status": "opened",
                         "opened_at": payload.opened_at.isoformat(),
                     },
                 )
             ]
+        case CaseUpdatedV1():
+            return [Update("rm_cases", {"case_id": payload.case_id}, {"status": payload.status})]
+    status = APPLICATION_STATUS_AFTER.get(received.envelope.type)
+    if status is not None:
+        return [Update("rm_applications", {"application_id": payload.application_id}, {"status": status})]
     return []
