@@ -86,6 +86,7 @@ class ReceiptCollector:
     wanted: set[str] = field(default_factory=set)
     receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    all_published: bool = False  # until then, more receipts may still be wanted
 
     async def on_message(self, message: Any) -> None:
         try:
@@ -95,8 +96,11 @@ class ReceiptCollector:
         record_id = receipt.get("record_id")
         if record_id in self.wanted and record_id not in self.receipts:
             self.receipts[record_id] = receipt
-            if self.wanted <= set(self.receipts):
-                self.arrived.set()
+            self.check_complete()
+
+    def check_complete(self) -> None:
+        if self.all_published and self.wanted <= self.receipts.keys():
+            self.arrived.set()
 
 
 async def publish_records(nats_url: str, records: Iterable[Outgoing], receipt_timeout: float = 15.0) -> list[Published]:
@@ -105,13 +109,19 @@ async def publish_records(nats_url: str, records: Iterable[Outgoing], receipt_ti
         js = connection.jetstream()
         collector = ReceiptCollector()
         subscription = await connection.subscribe("fp.receipts.>", cb=collector.on_message)
-        published = []
+        published, stored = [], set()
         for outgoing in records:
+            # Wanted before publishing: the receipt can arrive before the PubAck does.
+            collector.wanted.add(outgoing.record_id)
             ack = await js.publish(outgoing.subject, outgoing.body, headers={"Nats-Msg-Id": outgoing.record_id}, timeout=10)
             published.append(Published(outgoing, ack.stream, ack.seq, bool(ack.duplicate)))
-            if not ack.duplicate:  # the broker drops a duplicate within its window: no new receipt
-                collector.wanted.add(outgoing.record_id)
-        if collector.wanted:
+            if not ack.duplicate:
+                stored.add(outgoing.record_id)
+            elif outgoing.record_id not in stored:  # dropped by the broker: no new receipt comes
+                collector.wanted.discard(outgoing.record_id)
+        collector.all_published = True
+        collector.check_complete()
+        if not collector.arrived.is_set():
             try:
                 await asyncio.wait_for(collector.arrived.wait(), receipt_timeout)
             except TimeoutError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,7 +49,9 @@ def test_fpb_up_writes_its_endpoints_and_every_service_is_ready(platform):
     for url in endpoints["services"].values():
         assert httpx.get(f"{url}/readyz").json()["ready"] is True
     output = (data_dir / "up.out").read_text()
-    assert "demo:" in output and "accepted" in output
+    demo = re.search(r"demo: (\d+) published, (\d+) accepted", output)
+    assert demo and int(demo.group(1)) > 1000
+    assert demo.group(1) == demo.group(2), "every demo record got its receipt, and was accepted"
 
 
 def test_the_demo_data_reaches_every_read_model(platform):
