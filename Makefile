@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .fpb-data
 
-.PHONY: run test unit integration e2e deploy-check install clean
+.PHONY: run test unit integration e2e deploy-check install clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ e2e: $(STAMP)
 ## Its system tools are installed by .ci/run; without them those tests skip, saying how.
 deploy-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/deploy
+
+## The benchmark (never part of the tests): prints a table, writes bench/results/latest.json.
+bench: $(STAMP)
+	$(BIN)/fpb bench
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)

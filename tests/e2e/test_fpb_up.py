@@ -168,6 +168,20 @@ def test_fpb_audit_verify_finds_every_store_intact(platform):
     assert list((data_dir / "checkpoints" / "intake").glob("*.json")), "a year of demo data passes the first checkpoint"
 
 
+def test_fpb_cases_lists_shows_and_replays_the_case_stream(platform):
+    data_dir, _, _ = platform
+    listed = fpb("cases", "list", data_dir=data_dir)
+    assert listed.returncode == 0 and "ZF-2025-" in listed.stdout
+    case_number = re.search(r"ZF-2025-[0-9A-F]{8}", listed.stdout).group(0)
+    shown = fpb("cases", "show", case_number, data_dir=data_dir)
+    assert shown.returncode == 0 and case_number in shown.stdout
+    watched = fpb("cases", "watch", "--from-start", "--count", "5", data_dir=data_dir)
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    assert len(re.findall(r"ZF-2025-[0-9A-F]{8}", watched.stdout)) == 5
+    missing = fpb("cases", "show", "ZF-2025-00000000", data_dir=data_dir)
+    assert missing.returncode != 0
+
+
 def test_sigterm_stops_the_whole_platform_cleanly(platform):
     data_dir, endpoints, process = platform
     process.send_signal(signal.SIGTERM)
