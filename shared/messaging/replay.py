@@ -19,7 +19,7 @@ async def replay_stream(
     stream: str,
     filter_subjects: Sequence[str],
     on_batch: Callable[[list], Awaitable[None]],
-    batch: int = 500,
+    batch: int = 2000,
 ) -> int:
     name = f"replay-{uuid.uuid4().hex[:12]}"
     info = await js.add_consumer(

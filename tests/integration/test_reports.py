@@ -130,3 +130,15 @@ def test_a_case_row_follows_its_updates_and_an_update_without_a_row_changes_noth
     read_models.apply_many([(e.envelope.event_id, "FP_ENFORCEMENT", n, changes_for(e)) for n, e in enumerate((opened, updated, stray), 1)])
     assert [(row["case_id"], row["status"]) for row in read_models.rows("rm_cases")] == [(opened.payload.case_id, "referred")]
     read_models.close()
+
+
+def test_within_one_batch_the_later_upsert_of_a_row_wins(store_url):
+    from services.reporting.domain.projections import Upsert
+
+    row = {"case_number": "ZF-2025-00000001", "origin": "hotline_tip", "category": "other", "township_code": "", "section": "执法大队", "opened_at": "2025-01-01T00:00:00+00:00"}
+    first = Upsert("rm_cases", {"case_id": "c1"}, {**row, "status": "opened"})
+    later = Upsert("rm_cases", {"case_id": "c1"}, {**row, "status": "triaged"})
+    read_models = ReadModelStore(store_url)
+    read_models.apply_many([("m1", "S", 1, [first]), ("m2", "S", 2, [later])])
+    assert [r["status"] for r in read_models.rows("rm_cases")] == ["triaged"]
+    read_models.close()

@@ -58,6 +58,7 @@ class ReadModelStore:
                 )
             }
             applied, pending_increments = [], {}
+            pending_upserts: dict[tuple, list[dict[str, Any]]] = {}
             for message_id, _, _, changes in messages:
                 is_new = message_id in fresh
                 fresh.discard(message_id)  # the same message twice in one batch counts once
@@ -66,11 +67,25 @@ class ReadModelStore:
                     if isinstance(change, Increment):
                         key = (change.table, tuple(sorted(change.key.items())), change.column)
                         pending_increments[key] = pending_increments.get(key, 0) + change.by
+                    elif isinstance(change, Upsert):  # same shape, one executemany (in order)
+                        shape = (change.table, tuple(change.key), tuple(change.values))
+                        pending_upserts.setdefault(shape, []).append({**change.key, **change.values})
                     else:
+                        self._flush_upserts(conn, pending_upserts)  # an update follows what came before it
                         conn.execute(self._statement(change))
+            self._flush_upserts(conn, pending_upserts)
             for (table, key, column), by in pending_increments.items():
                 conn.execute(self._statement(Increment(table, dict(key), column, by)))
         return applied
+
+    def _flush_upserts(self, conn: Any, pending: dict[tuple, list[dict[str, Any]]]) -> None:
+        for (table_name, key_columns, value_columns), rows in pending.items():
+            statement = self._insert(TABLES[table_name])
+            statement = statement.on_conflict_do_update(
+                index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns}
+            )
+            conn.execute(statement, rows)
+        pending.clear()
 
     def _statement(self, change: Change) -> Any:
         table = TABLES[change.table]
