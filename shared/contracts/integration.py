@@ -103,6 +103,17 @@ def make_event(
     )
 
 
+def announce(domain_event: Any, **fields: Any) -> OutgoingMessage:
+    """make_event for a stored domain event: the aggregate, its version and the time
+    come from the event itself (what every outbox translator needs)."""
+    return make_event(
+        aggregate_id=str(domain_event.originator_id),
+        aggregate_version=domain_event.originator_version,
+        occurred_at=domain_event.timestamp,
+        **fields,
+    )
+
+
 def trace_headers(correlation_id: str, causation_id: str) -> dict[str, str]:
     return {"Fp-Correlation-Id": correlation_id, "Fp-Causation-Id": causation_id}
 

@@ -25,7 +25,7 @@ from shared.contracts.events.enforcement import (
     case_change_subject,
     shared_subject,
 )
-from shared.contracts.integration import OutgoingMessage, make_event
+from shared.contracts.integration import OutgoingMessage, announce
 
 SERVICE = "enforcement"
 CHINA = timezone(timedelta(hours=8))
@@ -83,13 +83,11 @@ def _trace(case: Case) -> tuple[str, str]:
 def opened_message(notification_id: int, event: Any) -> OutgoingMessage:
     case_id = str(event.originator_id)
     anonymous_or_unsourced = event.anonymous or not event.record_id
-    return make_event(
+    return announce(
+        event,
         event_type=CASE_OPENED,
         event_id=f"{SERVICE}-{notification_id}",
         producer=SERVICE,
-        aggregate_id=case_id,
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=case_id if anonymous_or_unsourced else event.record_id,
         causation_id=case_id if anonymous_or_unsourced else event.source_ref,
         payload=CaseOpenedV1(
@@ -114,13 +112,11 @@ def updated_message(notification_id: int, event: Any, case: Case, change: str) -
         details = {k: event.item[k] for k in ("evidence_id", "kind", "linked_event_ids")}
     if change == "signal_joined":
         details = {k: event.signal[k] for k in ("pattern", "subject", "evidence", "detected_on")}
-    return make_event(
+    return announce(
+        event,
         event_type=CASE_UPDATED,
         event_id=f"{SERVICE}-{notification_id}",
         producer=SERVICE,
-        aggregate_id=str(case.id),
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=correlation,
         causation_id=causation,
         payload=CaseUpdatedV1(
@@ -145,13 +141,11 @@ def updated_message(notification_id: int, event: Any, case: Case, change: str) -
 def shared_message(notification_id: int, event: Any, case: Case) -> OutgoingMessage:
     correlation, causation = _trace(case)
     view = shared_view(case, event.agency, opened_on(case))
-    return make_event(
+    return announce(
+        event,
         event_type=CASE_SHARED,
         event_id=f"{SERVICE}-{notification_id}-{event.agency}",
         producer=SERVICE,
-        aggregate_id=str(case.id),
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=correlation,
         causation_id=causation,
         payload=CaseSharedV1(

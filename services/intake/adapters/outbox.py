@@ -21,7 +21,7 @@ from shared.contracts.events.intake import (
     accepted_subject,
     rejected_subject,
 )
-from shared.contracts.integration import OutgoingMessage, json_bytes, make_event, trace_headers
+from shared.contracts.integration import OutgoingMessage, announce, json_bytes, trace_headers
 from shared.contracts.receipts import Receipt, ReceiptError, receipt_message
 
 SERVICE = "intake"
@@ -55,13 +55,11 @@ def accepted_messages(notification_id: int, event: Any) -> Sequence[OutgoingMess
         person_refs=event.person_refs,
         data_subject_ref=event.data_subject_ref,
     )
-    integration = make_event(
+    integration = announce(
+        event,
         event_type=SUBMISSION_ACCEPTED,
         event_id=event_id,
         producer=SERVICE,
-        aggregate_id=submission_id,
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=event.record_id,
         causation_id=event.record_id,
         payload=payload,
@@ -76,13 +74,11 @@ def rejected_messages(notification_id: int, event: Any) -> Sequence[OutgoingMess
     rejection_id = str(event.originator_id)
     correlation_id = event.record_id or f"{event.inbox_stream}:{event.inbox_sequence}"
     errors = [FieldErrorV1(**e) for e in event.errors]
-    integration = make_event(
+    integration = announce(
+        event,
         event_type=SUBMISSION_REJECTED,
         event_id=event_id,
         producer=SERVICE,
-        aggregate_id=rejection_id,
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=correlation_id,
         causation_id=correlation_id,
         payload=SubmissionRejectedV1(

@@ -18,7 +18,7 @@ from shared.contracts.events.verification import (
     STEP_TYPES,
     ApplicationOpenedV1,
 )
-from shared.contracts.integration import OutgoingMessage, make_event
+from shared.contracts.integration import OutgoingMessage, announce
 from shared.eventstore.application import ServiceApplication
 
 SERVICE = "verification"
@@ -68,13 +68,11 @@ def step(notification_id: int, event: Any, file: ApplicationFile, type_name: str
         section=file.section, on=getattr(event, day), officer_id=officer.get("id"), officer_section=officer.get("section"),
         **fields(event, file),
     )
-    return make_event(
+    return announce(
+        event,
         event_type=STEP_TYPES[type_name],
         event_id=f"{SERVICE}-{notification_id}",
         producer=SERVICE,
-        aggregate_id=str(event.originator_id),
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=file.record_id,
         causation_id=f"officer:{officer['id']}" if officer else getattr(event, "submission_id", file.submission_ids[-1]),
         payload=payload,
@@ -83,13 +81,11 @@ def step(notification_id: int, event: Any, file: ApplicationFile, type_name: str
 
 
 def opened(notification_id: int, event: Any) -> OutgoingMessage:
-    return make_event(
+    return announce(
+        event,
         event_type=APPLICATION_OPENED,
         event_id=f"{SERVICE}-{notification_id}",
         producer=SERVICE,
-        aggregate_id=str(event.originator_id),
-        aggregate_version=event.originator_version,
-        occurred_at=event.timestamp,
         correlation_id=event.record_id,
         causation_id=event.submission_id,
         payload=ApplicationOpenedV1(
