@@ -63,11 +63,15 @@ class IntakeUseCase:
         """
         for attempt in range(2):
             parsed = [parse_record(d.subject, d.body) for d in deliveries]
-            self._protector.prepare(self._subject_refs(r) for r in parsed if isinstance(r, ValidRecord))
+            refs = [self._person_refs(r) if isinstance(r, ValidRecord) else {} for r in parsed]
+            self._protector.prepare(self._subject_ref(r, p) for r, p in zip(parsed, refs, strict=True) if isinstance(r, ValidRecord))
             outcomes: list[Outcome] = []
             new: dict[UUID, Any] = {}
-            for delivery, record in zip(deliveries, parsed, strict=True):
-                outcome, aggregate = self._reject(delivery, record, new) if isinstance(record, list) else self._accept(delivery, record, new)
+            for delivery, record, person_refs in zip(deliveries, parsed, refs, strict=True):
+                if isinstance(record, list):
+                    outcome, aggregate = self._reject(delivery, record, new)
+                else:
+                    outcome, aggregate = self._accept(delivery, record, person_refs, new)
                 if aggregate is not None:
                     new[aggregate.id] = aggregate
                 outcomes.append(outcome)
@@ -80,18 +84,23 @@ class IntakeUseCase:
                     raise
         raise AssertionError("unreachable")
 
-    def _subject_refs(self, record: ValidRecord) -> str:
-        person_refs = {field: self._protector.person_ref(number) for field, number in record.person_ids.items()}
+    def _person_refs(self, record: ValidRecord) -> dict[str, str]:
+        """Keyed hashes of the record's resident IDs, by field (computed once per record)."""
+        return {field: self._protector.person_ref(number) for field, number in record.person_ids.items()}
+
+    def _subject_ref(self, record: ValidRecord, person_refs: dict[str, str]) -> str:
+        """Whose key encrypts the record: its data subject, else the record itself."""
         return person_refs.get(record.data_subject_field or "") or self._protector.subject_ref_for_record(record.source, record.record_id)
 
-    def _accept(self, delivery: Delivery, record: ValidRecord, new: dict[UUID, Any]) -> tuple[Outcome, Submission | None]:
+    def _accept(
+        self, delivery: Delivery, record: ValidRecord, person_refs: dict[str, str], new: dict[UUID, Any]
+    ) -> tuple[Outcome, Submission | None]:
         sid = submission_id(record.source, record.record_id)
         first = new.get(sid) or self._store.find(sid)
         if first is not None:
             return self._repeat(first, delivery), None
         route = self._register.route(record.kind, record.data.get("kind") if record.kind == "township.application.submitted" else None)
-        person_refs = {field: self._protector.person_ref(number) for field, number in record.person_ids.items()}
-        subject_ref = self._subject_refs(record)
+        subject_ref = self._subject_ref(record, person_refs)
         submission = Submission(
             source=record.source,
             record_id=record.record_id,
