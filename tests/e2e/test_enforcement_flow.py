@@ -9,7 +9,6 @@ import asyncio
 import json
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import nats

@@ -17,7 +17,7 @@ from services.enforcement.adapters.reveal import revealer
 from services.enforcement.application.cases import open_case_from_tip, petition_decider
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import Detection, birth_decider, drug_sale_decider, on_ultrasound, termination_decider
-from services.enforcement.domain.case import Case, case_id_for
+from services.enforcement.domain.case import case_id_for
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.detectors.sex_ratio import SexRatioRule
