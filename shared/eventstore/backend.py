@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from sqlalchemy.exc import IntegrityError, InternalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError, ProgrammingError
 
 
 class StoreUrlError(ValueError):
@@ -70,12 +70,14 @@ def sqlalchemy_url(store_url: str) -> str:
 
 def create_tables(metadata, engine) -> None:
     """create_all that tolerates another process creating the same tables at the same
-    moment (several services starting together on one PostgreSQL database)."""
+    moment: several services starting together on one PostgreSQL database, or on one
+    SQLite file (the shared key store), where the loser of the race sees "table …
+    already exists" as an OperationalError."""
     for attempt in range(5):
         try:
             metadata.create_all(engine)
             return
-        except (ProgrammingError, IntegrityError, InternalError):
+        except (ProgrammingError, IntegrityError, InternalError, OperationalError):
             if attempt == 4:
                 raise
             time.sleep(0.1 + random.random() * 0.2)
