@@ -100,14 +100,17 @@ class ChainKeeper:
         self._last_checkpoint: tuple[int, float] = (0, time.monotonic())
         self._on_findings = on_findings
         self._verify_every = verify_every_seconds
-        self._last_verified = 0.0  # so the first round verifies the store as it stands
+        # None: the first round verifies the store as it stands. (Not 0.0: time.monotonic()
+        # counts from boot, so on a machine up for less than an hour 0.0 meant "just verified".)
+        self._last_verified: float | None = None
         if self._signing_key and checkpoint_dir:
             checkpoints.export_public_key(checkpoint_dir, self._signing_key)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                if self._on_findings and time.monotonic() - self._last_verified >= self._verify_every:
+                due = self._last_verified is None or time.monotonic() - self._last_verified >= self._verify_every
+                if self._on_findings and due:
                     self._last_verified = time.monotonic()
                     findings = await asyncio.to_thread(self.verify_own_store)
                     if findings:
