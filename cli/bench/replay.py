@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import nats
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector
@@ -17,6 +16,7 @@ from services.reporting.entrypoints.routes import CONSUMERS
 from shared.contracts.townships import TOWNSHIPS
 from shared.messaging.nats_server import EmbeddedNatsServer
 from shared.messaging.provisioning import provision
+from shared.messaging.replay import replay_stream
 
 SAMPLE = Path(__file__).resolve().parents[2] / "tests" / "samples" / "integration" / "intake.submission.accepted.v1.json"
 KINDS = ("police.birth.registered", "township.application.submitted", "health.ultrasound.recorded", "drug.sale.recorded", "hotline.tip.received")
@@ -62,13 +62,12 @@ async def replay_benchmark(workdir: Path, count: int) -> dict[str, float]:
 
 
 async def _raw_stream_read(js, count: int) -> float:
-    """The ceiling: reading the same stream with a plain consumer and doing nothing."""
-    subscription = await js.pull_subscribe(
-        "fp.intake.>", stream="FP_INTAKE", config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, mem_storage=True)
-    )
-    started, seen = time.perf_counter(), 0
-    while seen < count:
-        seen += len(await subscription.fetch(min(1000, count - seen), timeout=5))
-    elapsed = time.perf_counter() - started
-    await subscription.unsubscribe()
-    return count / elapsed
+    """The ceiling: reading the same stream by the same pull loop and doing nothing."""
+
+    async def discard(_: list) -> None:
+        return None
+
+    started = time.perf_counter()
+    seen = await replay_stream(js, "FP_INTAKE", ("fp.intake.>",), discard)
+    assert seen == count, (seen, count)
+    return count / (time.perf_counter() - started)
