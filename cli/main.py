@@ -68,9 +68,10 @@ def up(
         console.print(table)
         console.print(f"endpoints: {data_dir / 'endpoints.json'}")
         if demo:
-            publish_demo(platform.nats_url or "")
+            year, held_back = publish_demo(platform.nats_url or "")
             drive_demo_cases(platform.endpoints()["services"]["enforcement"], console.print)
             drive_demo_applications(platform.endpoints()["services"]["verification"], console.print)
+            drive_demo_assistance(platform.endpoints()["services"]["verification"], platform.nats_url or "", year, held_back)
         console.print("Press Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass
@@ -80,19 +81,30 @@ def up(
         console.print("stopped.")
 
 
-def publish_demo(nats_url: str) -> None:
-    from cli.demo.records import generate_demo_records
+def publish_demo(nats_url: str) -> tuple[int, list[tuple[str, dict]]]:
+    """Publish the demo year's records; returns the year and the records held back for later."""
+    from cli.demo.records import generate_demo
 
     year = datetime.now(CHINA).year - 1  # a complete past year: no birth lies in the future
+    year_records, held_back = generate_demo(year=year)
     records = [
         Outgoing(subject=subject, record_id=envelope["record_id"], body=json.dumps(envelope, ensure_ascii=False).encode())
-        for subject, envelope in generate_demo_records(year=year)
+        for subject, envelope in year_records
     ]
     with console.status(f"publishing {len(records)} demo records for {year}…"):
         results = asyncio.run(publish_records(nats_url, records, receipt_timeout=120))
     accepted = sum(1 for r in results if r.receipt and r.receipt.get("accepted"))
     duplicates = sum(1 for r in results if r.duplicate or (r.receipt and r.receipt.get("duplicate")))
     console.print(f"demo: {len(results)} published, {accepted} accepted, {duplicates} already present")
+    return year, held_back
+
+
+def drive_demo_assistance(verification_url: str, nats_url: str, year: int, held_back: list[tuple[str, dict]]) -> None:
+    """`fpb up --demo`: a year of subsidies is confirmed, paid and followed up (cli/demo/assistance_driver.py)."""
+    from cli.demo.assistance_driver import drive_assistance
+
+    with console.status("the Assistance Center and Finance are paying the demo year's subsidies…"):
+        drive_assistance(verification_url, nats_url, year, held_back, console.print)
 
 
 @app.command()

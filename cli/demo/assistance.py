@@ -1,33 +1,47 @@
 """Demo records for reward and special assistance (奖扶 / 特扶): beneficiaries reported by
-townships, deaths from health, the rural pension roll, and follow-ups that the money
-arrived. Mixed into the demo builder in demo_data.py, which provides rng, people, add, day."""
+townships, deaths from health and the rural pension roll. Mixed into the demo builder
+in records.py, which provides rng, people, add, day.
+
+The `reason` object follows the fields verification's subsidy policy reads (README,
+"Reward and special assistance"): `type`, `household_type`, `living_children`, and for
+special assistance `child_died_on` or `disability_grade`.
+
+Planted for the cross-checks to find: two people reported although already dead
+(虚报), one person reported by two townships (虚报), a township that reports urban
+households for rural reward assistance, and one death the health bureau reports only
+after the money was paid (冒领; held back, published by the demo driver after the
+payments). Follow-ups quote payment ids the platform assigns, so the driver
+(assistance_driver.py) records them once the payments exist.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
-from cli.demo import texts
 from cli.demo.people import Person, iso_day, moment, random_day, years_before
 from shared.contracts.townships import TOWNSHIPS
 
-# Demo amounts only: the real ones are set per year and province (configuration).
-DEMO_ANNUAL_AMOUNTS = {"reward": "960.00", "only_child_disabled": "5160.00", "only_child_deceased": "6600.00"}
+# The township whose reports fail confirmation unusually often (urban households for rural reward).
+CARELESS_TOWNSHIP = "130132205"
+Enrolled = tuple[Person, str, str, date]  # person, township, program, day reported
 
 
 class AssistanceMixin:
     def assistance(self: Any, reward_couples: int, special_couples: int) -> None:
         codes = list(TOWNSHIPS)
-        enrolled: list[tuple[Person, str, str, date, str]] = []  # person, township, program, reported, amount
+        enrolled: list[Enrolled] = []
         for i in range(reward_couples + special_couples):
             code = codes[i % len(codes)] if i < len(codes) else self.township()
             couple = self._reward_couple(code) if i < reward_couples else self._special_couple(code)
             enrolled.extend(couple)
+        for _ in range(4):
+            self._reward_couple(CARELESS_TOWNSHIP, household="urban")
+        self._reported_twice(next(e for e in enrolled if e[2] == "reward"))
         dead = self._deaths_of_beneficiaries([e for e in enrolled if e[2] == "reward"])
         alive = [e for e in enrolled if e[0].id_number not in dead]
+        self._late_death(alive.pop()[0])  # kept off the pension changes below: nothing else stops their payment
         self._other_pension_changes(alive)
-        self._followups(alive)
 
     def _child(self: Any, mother: Person, father: Person, sex: str) -> dict[str, Any]:
         born = years_before(mother.birth_date, -self.rng.randint(22, 30)) + timedelta(days=self.rng.randint(0, 300))
@@ -44,7 +58,7 @@ class AssistanceMixin:
             "year": self.year,
         }, code)
 
-    def _reward_couple(self: Any, code: str) -> list[tuple[Person, str, str, date, str]]:
+    def _reward_couple(self: Any, code: str, household: str = "rural") -> list[Enrolled]:
         """Rural parents of an only child or of two daughters, both aged 60 or more."""
         rng = self.rng
         husband = self.people.aged("M", 60, 78, self.start)
@@ -56,31 +70,48 @@ class AssistanceMixin:
             children.append(self._child(wife, husband, "F"))
         reported = self.day(date(self.year, 1, 10), date(self.year, 4, 30))
         for person, spouse in ((husband, wife), (wife, husband)):
-            reason = {"basis": basis, "household_type": "rural", "spouse_id_number": spouse.id_number,
-                      "children": [dict(c) for c in children]}
+            reason = {"type": basis, "household_type": household, "living_children": len(children),
+                      "spouse_id_number": spouse.id_number, "children": [dict(c) for c in children]}
             self._report(code, "reward", person, reason, reported)
-        return [(p, code, "reward", reported, DEMO_ANNUAL_AMOUNTS["reward"]) for p in (husband, wife)]
+        return [(p, code, "reward", reported) for p in (husband, wife)]
 
-    def _special_couple(self: Any, code: str) -> list[tuple[Person, str, str, date, str]]:
+    def _special_couple(self: Any, code: str) -> list[Enrolled]:
         """Parents whose only child died or is disabled, the mother aged 49 or more."""
         rng = self.rng
         mother = self.people.aged("F", 49, 68, self.start)
         father_age = mother.age_on(self.start) + rng.randint(0, 4)
         father = self.people.aged("M", father_age, father_age, self.start)
-        basis = "only_child_deceased" if rng.random() < 0.6 else "only_child_disabled"
+        basis = "only_child_died" if rng.random() < 0.6 else "only_child_disabled"
         child = self._child(mother, father, rng.choice("MF"))
-        if basis == "only_child_deceased":
+        household = "rural" if rng.random() < 0.7 else "urban"  # special assistance is for both
+        reason: dict[str, Any] = {"type": basis, "household_type": household, "living_children": 0}
+        if basis == "only_child_died":
             earliest = date.fromisoformat(child["birth_date"]) + timedelta(days=365)
-            child["died_on"] = iso_day(random_day(rng, earliest, date(self.year - 1, 12, 31)))
+            reason["child_died_on"] = child["died_on"] = iso_day(random_day(rng, earliest, date(self.year - 1, 12, 31)))
         else:
-            child["disability_grade"] = rng.choice(["一级", "二级", "三级"])
-        household = "rural" if rng.random() < 0.7 else "urban"
+            reason["disability_grade"] = child["disability_grade"] = rng.choice([1, 2, 3])
         reported = self.day(date(self.year, 1, 10), date(self.year, 4, 30))
         for person, spouse in ((mother, father), (father, mother)):
-            reason = {"basis": basis, "household_type": household, "mother_id_number": mother.id_number,
-                      "spouse_id_number": spouse.id_number, "child": dict(child)}
-            self._report(code, "special", person, reason, reported)
-        return [(p, code, "special", reported, DEMO_ANNUAL_AMOUNTS[basis]) for p in (mother, father)]
+            self._report(code, "special", person, {**reason, "mother_id_number": mother.id_number,
+                                                   "spouse_id_number": spouse.id_number, "child": dict(child)}, reported)
+        return [(p, code, "special", reported) for p in (mother, father)]
+
+    def _reported_twice(self: Any, enrolled: Enrolled) -> None:
+        """The same person reported again by another township (虚报)."""
+        person, code, _, reported = enrolled
+        other = next(c for c in TOWNSHIPS if c != code)
+        reason = {"type": "only_child", "household_type": "rural", "living_children": 1}
+        self._report(other, "reward", person, reason, self.clamp(reported + timedelta(days=20)))
+
+    def _late_death(self: Any, person: Person) -> None:
+        """A death in June that the health bureau reports only in September, after the
+        June payments: held back for the demo driver to publish after disbursement."""
+        died = date(self.year, 6, 20)
+        self.held_back.append(("county.health.death.reported", {
+            "record_id": f"HB-{self.year}-LATE-0001", "schema": "county.health.death.reported/v1", "source": "health",
+            "occurred_at": moment(self.rng, date(self.year, 9, 3)).isoformat(timespec="seconds"),
+            "data": {"id_number": person.id_number, "died_on": iso_day(died)},
+        }))
 
     def _death(self: Any, person: Person, died: date, on_pension_roll: bool) -> None:
         self.add(moment(self.rng, self.clamp(died + timedelta(days=self.rng.randint(0, 5)))), "health",
@@ -93,20 +124,20 @@ class AssistanceMixin:
                  "pension.status.changed",
                  {"id_number": person.id_number, "status": status, "effective_on": iso_day(effective)})
 
-    def _deaths_of_beneficiaries(self: Any, reward: list[tuple[Person, str, str, date, str]]) -> set[str]:
+    def _deaths_of_beneficiaries(self: Any, reward: list[Enrolled]) -> set[str]:
         """A couple reported although already dead (虚报), a few who die during the year."""
         rng, dead = self.rng, set()
         late_reports = [e for e in reward if e[3] >= date(self.year, 2, 20)]
-        for person, _, _, reported, _ in late_reports[:2]:
+        for person, _, _, reported in late_reports[:2]:
             self._death(person, self.day(self.start + timedelta(days=1), reported - timedelta(days=14)), True)
             dead.add(person.id_number)
-        for person, _, _, reported, _ in reward:
+        for person, _, _, reported in reward:
             if person.id_number not in dead and rng.random() < 0.03:
                 self._death(person, self.day(reported + timedelta(days=30), date(self.year, 11, 30)), True)
                 dead.add(person.id_number)
         return dead
 
-    def _other_pension_changes(self: Any, enrolled: list[tuple[Person, str, str, date, str]]) -> None:
+    def _other_pension_changes(self: Any, enrolled: list[Enrolled]) -> None:
         rng = self.rng
         for _ in range(max(4, len(enrolled) // 8)):  # deaths of people on no subsidy roll
             died = self.day()
@@ -116,29 +147,4 @@ class AssistanceMixin:
             day = self.day()
             self._pension(self.people.aged(rng.choice("MF"), 60, 60, day), "active", day, rng.randint(0, 20))
         for person, *_ in rng.sample(enrolled, k=min(2, len(enrolled))):
-            self._pension(person, "suspended", self.day(date(self.year, 5, 1)), rng.randint(0, 20))
-
-    def _followups(self: Any, alive: list[tuple[Person, str, str, date, str]]) -> None:
-        rng, numbers = self.rng, {"reward": 0, "special": 0}
-        done = 0
-        for person, code, program, _, amount in alive:
-            numbers[program] += 1
-            payment_id = f"PAY-{self.year}-{'JF' if program == 'reward' else 'TF'}-{numbers[program]:05d}"
-            if rng.random() > 0.6:
-                continue
-            outcome = ("short", "none")[done] if done < 2 else rng.choices(("ok", "short", "none"), (92, 5, 3))[0]
-            done += 1
-            # A shortfall is checked at home; "nothing arrived" is what a phone call first hears.
-            method = {"short": "visit", "none": "phone"}.get(outcome) or ("visit" if rng.random() < 0.3 else "phone")
-            confirmed = {"ok": Decimal(amount), "short": Decimal(amount) * Decimal("0.75"), "none": Decimal(0)}[outcome]
-            confirmed_text = f"{confirmed:.2f}"
-            note = texts.FOLLOWUP_NOTES[f"ok_{method}" if outcome == "ok" else outcome]
-            visited = self.day(date(self.year, 7, 1), date(self.year, 11, 30))
-            self.add(moment(rng, self.clamp(visited + timedelta(days=rng.randint(0, 3)))), "township",
-                     "township.followup.recorded", {
-                         "payment_id": payment_id,
-                         "method": method,
-                         "amount_confirmed": confirmed_text,
-                         "visited_on": iso_day(visited),
-                         "notes": note.format(amount=confirmed_text),
-                     }, code)
+            self._pension(person, "suspended", self.day(date(self.year, 5, 1), date(self.year, 6, 20)), rng.randint(0, 20))

@@ -1,11 +1,12 @@
 """A year of inbound records from every county system, as CONTRACT.md describes them.
 
-`generate_demo_records` returns (subject, envelope) pairs in the order they happened.
+`generate_demo_records` returns (subject, envelope) pairs in the order they happened;
+`generate_demo` also returns the records a demo driver publishes later (a death
+reported only after the money was paid).
 The data carries the patterns the bureau looks for, so that demos have something to
 find: two townships whose births skew male, late terminations without a medical
 indication after a private-clinic ultrasound, termination drugs sold without a
-prescription, subsidies reported for people already dead, follow-ups where less
-money arrived than was paid, migrants who presented the 婚育证明 late or never.
+prescription, subsidies reported for people already dead or by two townships, migrants who presented the 婚育证明 late or never.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class _Pending:
 
 
 def generate_demo_records(seed: int = 2026, year: int = 2026, births: int = 300) -> list[tuple[str, dict]]:
+    return generate_demo(seed, year, births)[0]
+
+
+def generate_demo(seed: int = 2026, year: int = 2026, births: int = 300) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """(the year's records, the records held back for the demo driver)."""
     demo = _Demo(random.Random(seed), year)
     demo.births(births)
     demo.terminations(max(6, births // 10))
@@ -54,7 +60,7 @@ def generate_demo_records(seed: int = 2026, year: int = 2026, births: int = 300)
     demo.applications(births)
     demo.tips(max(10, births // 15))
     demo.petitions(max(6, births // 30))
-    return demo.envelopes()
+    return demo.envelopes(), demo.held_back
 
 
 def allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
@@ -78,6 +84,7 @@ class _Demo(AssistanceMixin, ApplicationsMixin):
         self.start, self.end = date(year, 1, 1), date(year, 12, 31)
         self.people = People(rng)
         self.pending: list[_Pending] = []
+        self.held_back: list[tuple[str, dict]] = []
         self.hospitals = ["130132-H01", "130132-H02", "130132-H03"]  # 县医院, 妇幼保健院, 中医院
         self.health_centres = {code: f"{code}-WSY" for code in TOWNSHIPS}  # 乡镇卫生院
         self.clinics = [f"130132-C{n:02d}" for n in range(1, 7)]  # private clinics

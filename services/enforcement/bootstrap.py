@@ -16,7 +16,7 @@ from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import UNREADABLE
 from services.enforcement.entrypoints.asyncapi import document
 from services.enforcement.entrypoints.http import add_case_routes
-from services.enforcement.entrypoints.routes import INTAKE_CONSUMER, routes
+from services.enforcement.entrypoints.routes import CONSUMERS, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, wire
 from shared.eventstore.application import ServiceApplication
@@ -58,8 +58,9 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
         reveal, closers = (lambda value, purpose: UNREADABLE if is_token(value) else value), []
     rules = settings.deadline_rules()
     handler = integration_event_handler(store, routes(settings.detection(reveal), rules), wiring.relay.wake)
-    consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
-    service = finish(wiring, [consumer], resolve, document, closers=closers)
+    # One handler for every consumer: the routing table picks the decision by subject.
+    consumers = [DurableConsumer(spec, handler, wiring.publisher, wiring.metrics) for spec in CONSUMERS]
+    service = finish(wiring, consumers, resolve, document, closers=closers)
     commands = CaseCommands(store, rules, wiring.relay.wake)
     add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock)
     breaches = wiring.metrics.deadline_breaches.labels(NAME, "case")

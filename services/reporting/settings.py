@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -11,3 +13,5 @@ class ReportingSettings(ServiceSettings):
     sex_ratio_low: float = Field(103.0, description="Lower edge of the normal sex-ratio band (boys per 100 girls)")
     sex_ratio_high: float = Field(110.0, description="Upper edge: above it a township gets an early warning (预警)")
     sex_ratio_min_births: int = Field(30, description="Fewer births than this: no warning, too few to mean something")
+    calendar_override_path: Path | None = Field(None, description="Holiday arrangements the calendar library lacks (default: shared/calendar_override.json), for working days")
+    scorecard_path: Path | None = Field(None, description="The scorecard's indicators, weights and vetoes (default: services/reporting/scorecard.json)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
@@ -11,16 +12,24 @@ import structlog
 
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
+from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
 from services.verification.application.applications import Applications
 from services.verification.application.commands import OfficerCommands
+from services.verification.application.payment_commands import PaymentCommands
 from services.verification.application.queries import ApplicationIndex, Queries
+from services.verification.application.subsidies import Subsidies
+from services.verification.application.subsidy_commands import BeneficiaryCommands
+from services.verification.application.subsidy_queries import SubsidyIndex
 from services.verification.domain.application_file import application_file_id
+from services.verification.domain.subsidy.cycle import cycle_uuid
+from services.verification.domain.subsidy.references import PublicReference, reference_id
 from services.verification.entrypoints.asyncapi import document
 from services.verification.entrypoints.http import (
     install_error_handlers,
     verification_routes,
 )
-from services.verification.entrypoints.routes import INTAKE_CONSUMER, bind
+from services.verification.entrypoints.routes import ENFORCEMENT_CONSUMER, ENFORCEMENT_ROUTES, INTAKE_CONSUMER, bind
+from services.verification.entrypoints.subsidy_http import subsidy_routes
 from services.verification.settings import VerificationSettings
 from shared.assembly import finish, wire
 from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
@@ -41,9 +50,24 @@ class VerificationStore(ServiceApplication):
     name = "verification"
 
 
-def resolve(ref: str) -> UUID | None:
-    """An aggregate UUID, or an application_id from the township (e.g. SQ-130132100-2026-0001)."""
-    return parse_uuid(ref) or application_file_id(ref)
+CYCLE_ID = re.compile(r"[0-9]{4}-(reward|special)")
+PUBLIC_REFERENCE = re.compile(r"(BF|SG)-[0-9A-F]{12}|PAY-[0-9]{4}-(RW|SP)-[0-9]{6}")
+
+
+def make_resolve(store: ServiceApplication) -> Callable[[str], UUID | None]:
+    """An aggregate UUID; a payment (PAY-2026-RW-000001), beneficiary (BF-…) or signal
+    (SG-…) id through its public reference; a cycle id (2026-reward); else an
+    application_id from the township (e.g. SQ-130132100-2026-0001)."""
+
+    def resolve(ref: str) -> UUID | None:
+        if PUBLIC_REFERENCE.fullmatch(ref):
+            assigned: PublicReference | None = store.find(reference_id(ref))
+            return assigned.aggregate_id if assigned else None
+        if CYCLE_ID.fullmatch(ref):
+            return cycle_uuid(ref)
+        return parse_uuid(ref) or application_file_id(ref)
+
+    return resolve
 
 
 def clock(settings: VerificationSettings) -> Callable[[], date]:
@@ -75,14 +99,22 @@ def bootstrap(settings: VerificationSettings) -> Service:
     protector = open_protector(settings.keystore_url, settings.key_dir) if settings.keystore_url and settings.key_dir else None
     calendar = WorkingCalendar(CalendarOverride.from_file(settings.calendar_override_path or DEFAULT_OVERRIDE))
     applications = Applications(load_policy_table(settings.policy_table_path), calendar, protector)
-    handler = integration_event_handler(wiring.store, bind(applications), wiring.relay.wake)
+    subsidy_policy = load_subsidy_policy(settings.subsidy_policy_path)
+    subsidies = Subsidies(subsidy_policy, protector)
+    handler = integration_event_handler(wiring.store, bind(applications, subsidies), wiring.relay.wake)
     consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
-    service = finish(wiring, [consumer], resolve, document, closers=[protector.close] if protector else [])
+    links = integration_event_handler(wiring.store, ENFORCEMENT_ROUTES, wiring.relay.wake)
+    link_consumer = DurableConsumer(ENFORCEMENT_CONSUMER, links, wiring.publisher, wiring.metrics)
+    service = finish(wiring, [consumer, link_consumer], make_resolve(wiring.store), document, closers=[protector.close] if protector else [])
     today = clock(settings)
     commands = OfficerCommands(wiring.store, applications, wake=wiring.relay.wake)
     queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store))
     install_error_handlers(service.http)
     service.http.include_router(verification_routes(commands, queries, today))
+    subsidy_index = SubsidyIndex(wiring.store)
+    service.http.include_router(subsidy_routes(
+        wiring.store, BeneficiaryCommands(wiring.store, subsidy_policy, subsidy_index), PaymentCommands(wiring.store, subsidy_index),
+        subsidy_index, subsidy_policy, today, wiring.relay.wake))
     service.workers.append(WarningSweep(queries, today, wiring.relay.wake, settings.warning_sweep_seconds))
     return service
 

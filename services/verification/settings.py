@@ -15,6 +15,7 @@ class VerificationSettings(ServiceSettings):
     keystore_url: str | None = Field(None, description="sqlite:///path or postgresql://…")
     key_dir: Path | None = Field(None, description="Directory holding master.key and matching.key")
     policy_table_path: Path | None = None  # default: adapters/policy_table.json
+    subsidy_policy_path: Path | None = None  # default: adapters/subsidy_policy.json
     calendar_override_path: Path | None = None  # default: shared/calendar_override.json
     today: date | None = Field(None, description="Fixes 'today' (demos, tests); default: the clock, China time")
     warning_sweep_seconds: float = Field(300.0, description="How often overdue warnings are raised")

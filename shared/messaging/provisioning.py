@@ -1,8 +1,9 @@
 """Create or update the streams, and create the durable consumers, idempotently.
 
 Run once before the services start (`fpb up`, or the provisioning Job in production).
-A consumer that already exists is left as it is: changing a durable's config on the
-fly is silently ignored by the server, and deleting it would lose its position.
+A consumer that already exists keeps its settings and its position (deleting it would
+lose the position); only its filter subjects are brought up to date, so a new release
+that consumes new subjects receives them.
 """
 
 from __future__ import annotations
@@ -58,7 +59,14 @@ async def provision(js: JetStreamContext, consumers: Iterable[ConsumerSpec], rep
             log.info("stream_created", stream=spec.name)
     for spec in consumers:
         try:
-            await js.consumer_info(spec.stream, spec.durable)
+            info = await js.consumer_info(spec.stream, spec.durable)
         except NotFoundError:
             await js.add_consumer(spec.stream, consumer_config(spec))
             log.info("consumer_created", stream=spec.stream, durable=spec.durable)
+            continue
+        current = set(info.config.filter_subjects or ([info.config.filter_subject] if info.config.filter_subject else []))
+        if current != set(spec.filter_subjects):
+            # A release that consumes new subjects (fpb up on an old data directory): the
+            # server edits a durable's filter subjects in place (2.10+) and keeps its position.
+            await js.add_consumer(spec.stream, consumer_config(spec))
+            log.info("consumer_filters_updated", stream=spec.stream, durable=spec.durable, filter_subjects=list(spec.filter_subjects))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -140,8 +141,8 @@ def plain(value: Any, on_token: Callable[[Any], Any] | None = None) -> Any:
         return {k: plain(v, on_token) for k, v in value.items()}
     if isinstance(value, list):
         return [plain(v, on_token) for v in value]
-    if isinstance(value, (UUID, datetime)):
-        return str(value)
+    if isinstance(value, (UUID, datetime, Decimal)):
+        return str(value)  # money stays a decimal string: FastAPI would turn a Decimal into a float
     return value
 
 

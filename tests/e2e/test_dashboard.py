@@ -101,6 +101,23 @@ def test_chinese_text_really_renders_and_is_not_tofu(platform, tmp_path):
     assert first != blank and second != blank
 
 
+def test_the_subsidy_reconciliation_panel_lists_every_township_and_the_county(platform):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page.goto(platform.services["reporting"].url + "/dashboard")
+        page.wait_for_selector("body[data-subsidies-ready=true]", timeout=30_000)
+        assert page.locator("#subsidies h2").inner_text() == "扶助资金对账（奖励扶助、特别扶助）"
+        rows = page.locator("#subsidy-table tr")
+        assert rows.count() == 1 + 15 + 1  # a heading row, every township, the county total
+        assert "应发金额" in rows.first.inner_text() and "全县合计" in rows.last.inner_text()
+        rows.last.click()  # the county's figure to the payments behind it
+        page.wait_for_selector("#subsidy-caption:has-text('全县合计')")
+        browser.close()
+
+
 def test_the_dashboard_switches_to_english(platform):
     from playwright.sync_api import sync_playwright
 

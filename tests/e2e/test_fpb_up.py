@@ -64,6 +64,22 @@ def test_the_demo_data_reaches_every_read_model(platform):
     assert httpx.get(f"{reporting}/reports/cases").json()["rows"]
 
 
+def test_the_demo_year_of_subsidies_is_paid_reconciled_and_its_planted_irregularities_become_cases(platform):
+    _, endpoints, _ = platform
+    verification, reporting = endpoints["services"]["verification"], endpoints["services"]["reporting"]
+    signals = httpx.get(f"{verification}/subsidy-signals").json()["rows"]
+    assert {s["pattern"] for s in signals} == {"duplicate_enrolment", "deceased_reported", "township_failure_rate",
+                                               "paid_after_death", "followup_shortfall"}
+    assert all(s["case_number"] for s in signals), "enforcement opened a case for every signal, and it is linked back"
+    year = httpx.get(f"{verification}/beneficiaries").json()["rows"][0]["year"]  # the demo's year is last year
+    for program in ("reward", "special"):
+        cycle = httpx.get(f"{verification}/payment-cycles/{year}-{program}").json()
+        assert cycle["status"] == "closed" and cycle["reconciles"] is True
+        report = httpx.get(f"{reporting}/reports/subsidies", params={"year": year, "program": program}).json()
+        assert report["reconciles"] is True and report["county"]["entitled"] == cycle["county"]["entitled"]
+        assert report["county"]["disbursed"] == cycle["county"]["disbursed"]
+
+
 def test_fpb_publish_prints_pubacks_then_receipts_for_valid_invalid_and_duplicate_records(platform):
     data_dir, endpoints, _ = platform
     sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())

@@ -13,6 +13,13 @@ from pydantic import BaseModel, ValidationError
 
 from shared.contracts.events.enforcement import CaseOpenedV1, CaseSharedV1, CaseUpdatedV1
 from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1
+from shared.contracts.events.subsidy import (
+    BENEFICIARY_EVENTS,
+    PaymentChangedV1,
+    PaymentCycleV1,
+    SubsidySignalLinkedV1,
+    SubsidySignalV1,
+)
 from shared.contracts.events.verification import STEP_EVENTS, ApplicationOpenedV1
 from shared.contracts.integration import (
     REGISTRY,
@@ -32,6 +39,11 @@ PAYLOAD_MODELS = {
     "enforcement.case.opened": CaseOpenedV1,
     "enforcement.case.updated": CaseUpdatedV1,
     "enforcement.case.shared": CaseSharedV1,
+    **{name: model for name, (_, model) in BENEFICIARY_EVENTS.items()},
+    "verification.payment_cycle.changed": PaymentCycleV1,
+    "verification.payment.changed": PaymentChangedV1,
+    "verification.subsidy.signal_raised": SubsidySignalV1,
+    "verification.subsidy.signal_linked": SubsidySignalLinkedV1,
 }
 
 

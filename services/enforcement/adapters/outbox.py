@@ -100,6 +100,7 @@ def opened_message(notification_id: int, event: Any) -> OutgoingMessage:
             section=event.section,
             submission_id=event.source_ref if event.origin in ("hotline_tip", "petition") and event.source_ref else None,
             opened_at=event.timestamp,
+            signal_id=(event.signal or {}).get("signal_id"),
         ),
         subject=CASE_OPENED_SUBJECT,
     )
@@ -112,6 +113,8 @@ def updated_message(notification_id: int, event: Any, case: Case, change: str) -
         details = {k: event.item[k] for k in ("evidence_id", "kind", "linked_event_ids")}
     if change == "signal_joined":
         details = {k: event.signal[k] for k in ("pattern", "subject", "evidence", "detected_on")}
+        if event.signal.get("signal_id"):  # a subsidy signal: verification links it to this case
+            details["signal_id"] = event.signal["signal_id"]
     return announce(
         event,
         event_type=CASE_UPDATED,

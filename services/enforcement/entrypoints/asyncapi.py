@@ -8,6 +8,7 @@ from services.enforcement.entrypoints.routes import INTAKE_CONSUMER
 from shared.contracts.asyncapi import Channel, asyncapi_document
 from shared.contracts.events.enforcement import CASE_OPENED_SUBJECT, CaseOpenedV1, CaseSharedV1, CaseUpdatedV1
 from shared.contracts.events.intake import SubmissionAcceptedV1
+from shared.contracts.events.subsidy import SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 
 RECEIVED = {
     "hotline.tip.received": "Accepted hotline tips open cases",
@@ -24,6 +25,7 @@ def document() -> dict[str, Any]:
         Channel(subject, f"intake.submission.accepted.{subject.removeprefix('fp.intake.accepted.')}.v1", SubmissionAcceptedV1, RECEIVED[subject.removeprefix("fp.intake.accepted.")])
         for subject in INTAKE_CONSUMER.filter_subjects
     ]
+    receives.append(Channel(SIGNAL_RAISED_SUBJECT, "verification.subsidy.signal_raised.v1", SubsidySignalV1, "Subsidy signals (虚报, 冒领, 克扣…) open a subsidy-fraud case for their subject, or join it"))
     sends = [
         Channel(CASE_OPENED_SUBJECT, "enforcement.case.opened.v1", CaseOpenedV1, "A case was opened (the enforcement team's case stream)"),
         Channel("fp.enforcement.case.{change}", "enforcement.case.updated.v1", CaseUpdatedV1, "Every later change of a case: triaged, assigned, evidence_recorded, joint_operation_requested, disclosed, agency_responded, referred, concluded, closed, reopened, fee_recorded, signal_joined, deadline_nearing, deadline_breached"),

@@ -6,8 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 from services.enforcement.application.cases import open_case_from_tip, petition_decider
 from services.enforcement.application.signals import Detection, birth_decider, drug_sale_decider, on_ultrasound, termination_decider
+from services.enforcement.application.subsidy_signals import open_case_from_subsidy_signal
 from services.enforcement.domain.deadlines import DeadlineRules
 from shared.contracts.events.intake import accepted_subject
+from shared.contracts.events.subsidy import SIGNAL_RAISED_SUBJECT
 from shared.messaging.topology import ConsumerSpec
 
 TIP = accepted_subject("hotline.tip.received")
@@ -24,7 +26,14 @@ INTAKE_CONSUMER = ConsumerSpec(
     description="Tips and petitions open cases; health, drug and birth records feed the two-illegals detectors",
 )
 
-CONSUMERS = (INTAKE_CONSUMER,)
+VERIFICATION_CONSUMER = ConsumerSpec(
+    stream="FP_VERIFICATION",
+    durable="enforcement-verification",
+    filter_subjects=(SIGNAL_RAISED_SUBJECT,),
+    description="Subsidy signals (虚报, 冒领, 克扣…) open or join subsidy-fraud cases",
+)
+
+CONSUMERS = (INTAKE_CONSUMER, VERIFICATION_CONSUMER)
 
 
 def routes(detection: Detection, deadlines: DeadlineRules) -> Mapping[str, Callable[..., Sequence]]:
@@ -36,4 +45,5 @@ def routes(detection: Detection, deadlines: DeadlineRules) -> Mapping[str, Calla
         TERMINATION: termination_decider(detection),
         DRUG_SALE: drug_sale_decider(detection),
         BIRTH: birth_decider(detection),
+        SIGNAL_RAISED_SUBJECT: open_case_from_subsidy_signal,
     }

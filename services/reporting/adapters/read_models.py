@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
@@ -23,6 +23,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
+    """(incoming.a, incoming.b, …) > (stored.a, stored.b, …), compared in order (spelt
+    out rather than as a row-value comparison, which not every SQLite has)."""
+    first, rest = columns[0], columns[1:]
+    greater = incoming[first] > stored.c[first]
+    if not rest:
+        return greater
+    return or_(greater, and_(incoming[first] == stored.c[first], _is_newer(incoming, stored, rest)))
+
+
 class ReadModelStore:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
@@ -30,6 +40,9 @@ class ReadModelStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         create_tables(metadata, self.engine)
         self._insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
+        self._record_messages = (
+            self._insert(processed_messages).on_conflict_do_nothing(index_elements=["message_id"]).returning(processed_messages.c.message_id)
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -48,13 +61,14 @@ class ReadModelStore:
         with self.engine.begin() as conn:
             # RETURNING, not rowcount: SQLAlchemy reports rowcount 1 for a conflicting
             # single-row insert on PostgreSQL (found by test_a_birth_delivered_twice…).
+            # Parameters as a list (executemany with "insertmanyvalues"), not one .values()
+            # of the whole batch: the statement is then compiled once and cached, ~9x
+            # faster for a 2,000-message rebuild batch.
             fresh = {
                 row.message_id
                 for row in conn.execute(
-                    self._insert(processed_messages)
-                    .values([{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages])
-                    .on_conflict_do_nothing(index_elements=["message_id"])
-                    .returning(processed_messages.c.message_id)
+                    self._record_messages,
+                    [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages],
                 )
             }
             applied, pending_increments = [], {}
@@ -68,21 +82,34 @@ class ReadModelStore:
                         key = (change.table, tuple(sorted(change.key.items())), change.column)
                         pending_increments[key] = pending_increments.get(key, 0) + change.by
                     elif isinstance(change, Upsert):  # same shape, one executemany (in order)
-                        shape = (change.table, tuple(change.key), tuple(change.values))
+                        shape = (change.table, tuple(change.key), tuple(change.values), change.newer_by)
                         pending_upserts.setdefault(shape, []).append({**change.key, **change.values})
                     else:
                         self._flush_upserts(conn, pending_upserts)  # an update follows what came before it
                         conn.execute(self._statement(change))
             self._flush_upserts(conn, pending_upserts)
-            for (table, key, column), by in pending_increments.items():
-                conn.execute(self._statement(Increment(table, dict(key), column, by)))
+            self._flush_increments(conn, pending_increments)
         return applied
 
+    def _flush_increments(self, conn: Any, pending: dict[tuple, int]) -> None:
+        """Summed increments, one executemany per (table, key columns, column): the
+        amount travels as the row's value and is added from `excluded`."""
+        by_shape: dict[tuple, list[dict[str, Any]]] = {}
+        for (table_name, key, column), by in pending.items():
+            by_shape.setdefault((table_name, tuple(k for k, _ in key), column), []).append({**dict(key), column: by})
+        for (table_name, key_columns, column), rows in by_shape.items():
+            table = TABLES[table_name]
+            statement = self._insert(table)
+            statement = statement.on_conflict_do_update(index_elements=list(key_columns), set_={column: table.c[column] + statement.excluded[column]})
+            conn.execute(statement, rows)
+
     def _flush_upserts(self, conn: Any, pending: dict[tuple, list[dict[str, Any]]]) -> None:
-        for (table_name, key_columns, value_columns), rows in pending.items():
-            statement = self._insert(TABLES[table_name])
+        for (table_name, key_columns, value_columns, newer_by), rows in pending.items():
+            table = TABLES[table_name]
+            statement = self._insert(table)
             statement = statement.on_conflict_do_update(
-                index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns}
+                index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns},
+                where=_is_newer(statement.excluded, table, newer_by) if newer_by else None,
             )
             conn.execute(statement, rows)
         pending.clear()
@@ -96,7 +123,8 @@ class ReadModelStore:
             )
         if isinstance(change, Upsert):
             statement = self._insert(table).values(**change.key, **change.values)
-            return statement.on_conflict_do_update(index_elements=list(change.key), set_=change.values)
+            where = _is_newer(statement.excluded, table, change.newer_by) if change.newer_by else None
+            return statement.on_conflict_do_update(index_elements=list(change.key), set_=change.values, where=where)
         if isinstance(change, Update):
             statement = update(table).values(**change.values)
             for column, value in change.key.items():

@@ -10,7 +10,9 @@ from nats.js import JetStreamContext
 from pydantic import ValidationError
 
 from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.domain.performance_facts import performance_changes
 from services.reporting.domain.projections import changes_for
+from services.reporting.domain.subsidy_projections import subsidy_changes
 from shared.contracts.integration import UnknownEventError, read_event
 from shared.messaging.consumer import Delivery, PermanentError, delivery_of
 from shared.messaging.replay import replay_stream
@@ -24,6 +26,7 @@ class Projector:
         self._lock = asyncio.Lock()
         self.rebuild_status: dict[str, Any] = {"state": "idle"}
         self._rebuild_task: asyncio.Task | None = None
+        self._applying: asyncio.Future | None = None  # a rebuild's batch being written
 
     async def handle(self, delivery: Delivery) -> str:
         async with self._lock:
@@ -35,15 +38,23 @@ class Projector:
             return await self._project_many(deliveries)
 
     async def _project_many(self, deliveries: list[Delivery]) -> list[str]:
+        messages = self._read_all(deliveries)
+        applied = await asyncio.to_thread(self.read_models.apply_many, messages)
+        return ["ok" if fresh else "duplicate" for fresh in applied]
+
+    def _read_all(self, deliveries: list[Delivery]) -> list[tuple[str, str, int, list]]:
+        """Each delivery as (message id, stream, sequence, changes); PermanentError names an unreadable one."""
         messages = []
         for delivery in deliveries:
             try:
                 received = read_event(delivery.body)
             except (ValidationError, UnknownEventError, ValueError) as error:
                 raise PermanentError(f"unreadable integration event: {error}") from error
-            messages.append((received.envelope.event_id, delivery.stream, delivery.stream_sequence, changes_for(received)))
-        applied = await asyncio.to_thread(self.read_models.apply_many, messages)
-        return ["ok" if fresh else "duplicate" for fresh in applied]
+            # The base read models, then the facts the league tables, cases summary and scorecard
+            # read, then the subsidy reconciliation's payments, enrolments and signals.
+            changes = [*changes_for(received), *performance_changes(received), *subsidy_changes(received)]
+            messages.append((received.envelope.event_id, delivery.stream, delivery.stream_sequence, changes))
+        return messages
 
     async def _project(self, delivery: Delivery) -> str:
         return (await self._project_many([delivery]))[0]
@@ -70,21 +81,36 @@ class Projector:
             self.rebuild_status = {"state": "running", "replayed": 0, "expected": expected}
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
-            for spec in sources:
-                await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_batch)
+            try:
+                for spec in sources:
+                    await replay_stream(js, spec.stream, spec.filter_subjects, self._replay_batch)
+            finally:
+                await self._applied_so_far()  # the last batch, or the one in flight when a replay failed
             after = await asyncio.to_thread(self.read_models.digest)
         result = {"replayed": self.rebuild_status["replayed"], "before": before, "after": after, "identical": before["sha256"] == after["sha256"]}
         self.rebuild_status = {"state": "done", "expected": expected, **result}
         return result
 
     async def _replay_batch(self, raws: list[Any]) -> None:
+        """Parse this batch while the last one is still being written (SQLite and
+        PostgreSQL drivers release the GIL while they work), then write it in turn:
+        batches are applied in order, one at a time."""
         deliveries = [delivery_of(raw) for raw in raws]
         try:
-            await self._project_many(deliveries)
+            messages = self._read_all(deliveries)
         except PermanentError:
+            await self._applied_so_far()
             for delivery in deliveries:  # find the unreadable one(s); project the rest
                 try:
                     await self._project(delivery)
                 except PermanentError:
                     pass  # live consumption dead-lettered it too: it is not in the read models
+        else:
+            await self._applied_so_far()
+            self._applying = asyncio.ensure_future(asyncio.to_thread(self.read_models.apply_many, messages))
         self.rebuild_status["replayed"] += len(raws)
+
+    async def _applied_so_far(self) -> None:
+        if self._applying is not None:
+            applying, self._applying = self._applying, None
+            await applying

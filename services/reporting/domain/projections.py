@@ -30,6 +30,10 @@ class Upsert:
     table: str
     key: dict[str, Any]
     values: dict[str, Any] = field(default_factory=dict)
+    # Columns (among values) that order a row's states, e.g. ("changed_at", "version"):
+    # when given, an existing row changes only if these values are greater than its own,
+    # so an older event arriving late never overwrites a newer state.
+    newer_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

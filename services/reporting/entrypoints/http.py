@@ -12,11 +12,13 @@ from fastapi import FastAPI, HTTPException, Query, Response
 
 from services.reporting.adapters.exports import to_csv, to_xlsx
 from services.reporting.adapters.read_models import ReadModelStore
+from services.reporting.adapters.subsidy_queries import SubsidyQueries
 from services.reporting.application.statistical_report import Sheet, sex_ratio_sheet, submissions_sheet
 from services.reporting.application.projector import Projector
 from services.reporting.application.sex_ratio_report import GROUPS, sex_ratio_report
 from services.reporting.domain.sex_ratio import SexRatioBand, months_of
 from services.reporting.entrypoints.routes import CONSUMERS
+from services.reporting.entrypoints.subsidies import statistical_subsidy_sheet
 from shared.contracts.townships import TOWNSHIPS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -78,14 +80,14 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
         rows = await asyncio.to_thread(read_models.births_by, by, first, last)
         return sex_ratio_report(rows, by, period, band)
 
-    @http.get("/reports/statistical.xlsx", summary="统计报表 (Excel): sex ratio and submissions, every township and the county total")
+    @http.get("/reports/statistical.xlsx", summary="统计报表 (Excel): sex ratio, submissions and subsidy reconciliation, every township and the county total")
     async def statistical_xlsx(period: str = Query(..., description="2025, 2025-H1 or 2025-H2 (also quarters and months)")) -> Response:
         sheets = await statistical_sheets(period)
         filename = f"fpb-statistics-{period}.xlsx"
         return Response(to_xlsx(sheets), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @http.get("/reports/statistical.csv", summary="统计报表 (CSV, one table)")
-    async def statistical_csv(period: str = Query(...), sheet: str = Query("sex_ratio", description="sex_ratio or submissions")) -> Response:
+    async def statistical_csv(period: str = Query(...), sheet: str = Query("sex_ratio", description="sex_ratio, submissions or subsidies")) -> Response:
         sheets = {s.name: s for s in await statistical_sheets(period)}
         if sheet not in sheets:
             raise HTTPException(422, detail=[{"field": "sheet", "message": f"must be one of {', '.join(sheets)}"}])
@@ -98,7 +100,9 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
             raise HTTPException(422, detail=[{"field": "period", "message": str(error)}]) from None
         births = await asyncio.to_thread(read_models.births_by, "township_code", first, last)
         submissions = await asyncio.to_thread(read_models.rows, "rm_submissions")
-        return [sex_ratio_sheet(births, period, band), submissions_sheet(submissions, period)]
+        # The subsidy reconciliation is yearly: the period's year (2025-H1 -> 2025).
+        subsidies = await asyncio.to_thread(statistical_subsidy_sheet, SubsidyQueries(read_models), int(first[:4]))
+        return [sex_ratio_sheet(births, period, band), submissions_sheet(submissions, period), subsidies]
 
     @http.get("/read-models/digest", summary="Fingerprint of every read model")
     async def digest() -> dict[str, Any]:

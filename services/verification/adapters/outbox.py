@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from services.verification.adapters.subsidy_outbox import translate_subsidy
 from services.verification.domain.application_file import ApplicationFile
 from shared.contracts.events.verification import (
     APPLICATION_OPENED,
@@ -50,6 +51,9 @@ def make_translate(store: ServiceApplication) -> Callable[[int, Any], Sequence[O
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
         if isinstance(event, ApplicationFile.Opened):
             return (opened(notification_id, event),)
+        subsidy = translate_subsidy(store, notification_id, event)
+        if subsidy is not None:
+            return subsidy
         name = type(event).__qualname__.removeprefix("ApplicationFile.")
         if not type(event).__qualname__.startswith("ApplicationFile.") or name not in STEPS:
             return ()

@@ -31,6 +31,8 @@ class CaseOpenedV1(BaseModel):
     section: str
     submission_id: str | None = Field(description="The intake submission that opened it; null for anonymous tips, signals and cases opened by hand")
     opened_at: datetime
+    # Added within v1 (optional, so earlier v1 messages still read): the link back to the signal.
+    signal_id: str | None = Field(None, description="The subsidy signal (SG-…) that opened the case; null otherwise")
 
 
 CASE_CHANGES = (
