@@ -8,37 +8,26 @@ rows asked for and never replay histories. Details are loaded from the store.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from services.verification.application.log_index import LogIndex
 from services.verification.domain.subsidy.money import ZERO
 from services.verification.domain.subsidy.payment import BUCKETS, CHANGES, PAID
 from services.verification.domain.subsidy.references import public_id
-from shared.eventstore.application import ServiceApplication
 
 ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused": "refused"}
 
 
 @dataclass
-class SubsidyIndex:
-    store: ServiceApplication
+class SubsidyIndex(LogIndex):
     enrolment_rows: dict[tuple[UUID, str, int], dict[str, Any]] = field(default_factory=dict)
     suspended: dict[UUID, list[str]] = field(default_factory=dict)  # open suspensions' causes
     payment_rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     signal_rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
-    position: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def catch_up(self) -> None:
-        with self._lock:
-            while batch := self.store.read_log(self.position, 500):
-                for notification in batch:
-                    self._apply(self.store.decode(notification))
-                self.position = batch[-1].id
 
     def _apply(self, event: Any) -> None:
         kind, _, name = type(event).__qualname__.partition(".")
