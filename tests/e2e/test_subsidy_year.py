@@ -210,3 +210,6 @@ def test_an_auditor_reconstructs_the_returned_payment_as_it_stood_before_it_was_
 
     assert before_reissue.returncode == 0, before_reissue.stdout + before_reissue.stderr
     assert "Returned" in before_reissue.stdout and "Reissued" not in before_reissue.stdout
+    audit_view = year["reporting"].get(f"/audit/history/{returned}", params={"as_of": returned_at}).json()
+    [history] = audit_view["histories"]  # the dashboard's audit view asks the service that keeps it
+    assert history["state"]["status"] == "returned" and history["state"]["payment_id"] == returned
