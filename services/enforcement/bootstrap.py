@@ -20,6 +20,7 @@ from services.enforcement.entrypoints.routes import CONSUMERS, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, wire
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.states import StatesAfter
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
@@ -48,7 +49,7 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
         """A case's UUID or its case number (ZF-2026-1A2B3C4D)."""
         return parse_uuid(ref) or index.by_number(ref)
 
-    translate = case_translator(lambda case_id, version: store.repository.get(case_id, version=version))
+    translate = case_translator(StatesAfter(store))
     wiring = wire(NAME, settings, store, translate)
     if settings.keystore_url and settings.key_dir:
         protector = open_protector(settings.keystore_url, settings.key_dir)

@@ -40,6 +40,7 @@ from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
 from shared.observability.logging import configure_logging
 from shared.privacy.keys import open_protector
+from shared.privacy.protection import keys_for_batch
 from shared.runtime import Service, run_until_signalled
 
 NAME = "verification"
@@ -101,7 +102,7 @@ def bootstrap(settings: VerificationSettings) -> Service:
     applications = Applications(load_policy_table(settings.policy_table_path), calendar, protector)
     subsidy_policy = load_subsidy_policy(settings.subsidy_policy_path)
     subsidies = Subsidies(subsidy_policy, protector)
-    handler = integration_event_handler(wiring.store, bind(applications, subsidies), wiring.relay.wake)
+    handler = integration_event_handler(wiring.store, bind(applications, subsidies), wiring.relay.wake, keys_for_batch(protector))
     consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
     links = integration_event_handler(wiring.store, ENFORCEMENT_ROUTES, wiring.relay.wake)
     link_consumer = DurableConsumer(ENFORCEMENT_CONSUMER, links, wiring.publisher, wiring.metrics)

@@ -26,17 +26,24 @@ Decide = Callable[[ReceivedEvent, Find], Sequence[Aggregate]]
 STALE_RETRIES = 5
 
 
-def integration_event_handler(store: ServiceApplication, routes: Mapping[str, Decide], wake_relay: Callable[[], None]) -> "IntegrationEventHandler":
-    return IntegrationEventHandler(store, routes, wake_relay)
+# Called with a batch's events before any is decided: e.g. load the keys to decrypt them in one round trip.
+Prepare = Callable[[Sequence[ReceivedEvent]], None]
+
+
+def integration_event_handler(store: ServiceApplication, routes: Mapping[str, Decide], wake_relay: Callable[[], None],
+                              prepare: Prepare | None = None) -> "IntegrationEventHandler":
+    return IntegrationEventHandler(store, routes, wake_relay, prepare)
 
 
 class IntegrationEventHandler:
     """One message at a time (__call__), or a batch in one transaction (handle_many)."""
 
-    def __init__(self, store: ServiceApplication, routes: Mapping[str, Decide], wake_relay: Callable[[], None]) -> None:
+    def __init__(self, store: ServiceApplication, routes: Mapping[str, Decide], wake_relay: Callable[[], None],
+                 prepare: Prepare | None = None) -> None:
         self._store = store
         self._routes = routes
         self._wake_relay = wake_relay
+        self._prepare = prepare
 
     async def __call__(self, delivery: Delivery) -> str:
         decide, received = self._read(delivery)
@@ -81,6 +88,8 @@ class IntegrationEventHandler:
         def find(aggregate_id: UUID) -> Any:
             return changed.get(aggregate_id) or self._store.find(aggregate_id)
 
+        if self._prepare is not None:
+            self._prepare([received for _, _, received in work])
         outcomes, markers, seen = [], [], set()
         for delivery, decide, received in work:
             message_id = received.envelope.event_id

@@ -91,6 +91,23 @@ class KeyStore:
                 self._cache.clear()
             self._cache.update(found)
 
+    def load_existing(self, subject_refs: set[str]) -> None:
+        """Warm the cache with the keys that exist (one query per 500 subjects), for
+        reading: none is created, and an erased or unknown subject is left for
+        existing_key to refuse."""
+        with self._lock:
+            missing = [ref for ref in subject_refs if ref not in self._cache]
+        found: dict[str, bytes] = {}
+        with self._engine.connect() as conn:
+            for first in range(0, len(missing), 500):
+                chunk = missing[first : first + 500]
+                rows = conn.execute(select(data_keys.c.subject_ref, data_keys.c.wrapped_key).where(data_keys.c.subject_ref.in_(chunk)))
+                found.update({row.subject_ref: self._unwrap(row.subject_ref, row.wrapped_key) for row in rows if row.wrapped_key is not None})
+        with self._lock:
+            if len(self._cache) + len(found) > 100_000:  # bounded memory
+                self._cache.clear()
+            self._cache.update(found)
+
     def existing_key(self, subject_ref: str) -> bytes:
         key = self._cache.get(subject_ref) or self._load(subject_ref)
         if key is None:

@@ -15,7 +15,7 @@ import hmac
 import json
 import os
 from hashlib import sha256
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,6 +40,11 @@ class PersonalDataProtector:
     def prepare(self, subject_refs: Iterable[str]) -> None:
         """Load (or create) the keys of many subjects in one round trip to the key store."""
         self._keys.keys_for(set(subject_refs))
+
+    def prepare_to_read(self, values: Iterable[Any]) -> None:
+        """Load the keys of every token found in the values in one round trip (a batch of
+        messages is about many people; one query each was a sixth of verification's time)."""
+        self._keys.load_existing({token["subject"] for value in values for token in tokens_in(value)})
 
     def encrypt(self, subject_ref: str, value: Any, field: str) -> dict[str, str]:
         key = self._keys.key_for(subject_ref)
@@ -84,3 +89,23 @@ class PersonalDataProtector:
 
 def is_token(value: Any) -> bool:
     return isinstance(value, dict) and value.get(TOKEN_MARK) == "v1"
+
+
+def tokens_in(value: Any) -> Iterator[dict[str, str]]:
+    """Every encrypted token inside a JSON-like value."""
+    if is_token(value):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from tokens_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from tokens_in(item)
+
+
+def keys_for_batch(protector: PersonalDataProtector | None) -> Callable[[Sequence[Any]], None] | None:
+    """For an integration-event handler: before a batch of accepted submissions is
+    decided, load the keys of the people in them in one query."""
+    if protector is None:
+        return None
+    return lambda events: protector.prepare_to_read(getattr(e.payload, "data", None) for e in events)

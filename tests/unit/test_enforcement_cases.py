@@ -26,6 +26,7 @@ from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.states import StatesAfter
 
 CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CHINA)
@@ -77,7 +78,7 @@ def api(store):
 
 
 def stream(store) -> list:
-    translate = case_translator(lambda case_id, version: store.repository.get(case_id, version=version))
+    translate = case_translator(StatesAfter(store))
     return [m for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n))]
 
 

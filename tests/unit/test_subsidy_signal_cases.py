@@ -19,6 +19,7 @@ from shared.contracts.events.enforcement import CaseOpenedV1
 from shared.contracts.events.subsidy import SIGNAL_RAISED, SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 from shared.contracts.integration import OutgoingMessage, make_event, read_event
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.states import StatesAfter
 
 PERSON = "pr-" + "a" * 61  # a person_ref (keyed hash), never an ID number
 
@@ -58,7 +59,7 @@ def decide(store: EnforcementStore, message: OutgoingMessage) -> list:
 
 
 def stream(store: EnforcementStore) -> list[dict]:
-    translate = case_translator(lambda case_id, version: store.repository.get(case_id, version=version))
+    translate = case_translator(StatesAfter(store))
     return [{"subject": m.subject, **json.loads(m.body)} for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n))]
 
 

@@ -45,7 +45,7 @@ CHANGES = {
 }
 # Free text an officer typed stays in the case (the team sees it over HTTP), not on the stream.
 NOT_ON_THE_STREAM = {"description", "findings", "reason", "response", "purpose", "officer", "item"}
-LoadCase = Callable[[Any, int], Case]
+LoadCase = Callable[[Any], Case]  # the case as a given event of it left it
 
 
 def opened_on(case: Case) -> str:
@@ -53,7 +53,7 @@ def opened_on(case: Case) -> str:
 
 
 def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
-    """load_case(case_id, version) -> the case as it was at that version."""
+    """load_case(event) -> the case as that event left it."""
 
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
         if isinstance(event, Case.Opened):
@@ -64,7 +64,7 @@ def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[Outgoi
         change = CHANGES.get(name) or (f"deadline_{event.alert}" if name == "DeadlineAlert" else None)
         if change is None:
             return ()
-        case = load_case(event.originator_id, event.originator_version)
+        case = load_case(event)
         messages = [updated_message(notification_id, event, case, change)]
         if name == "Disclosed":
             messages.append(shared_message(notification_id, event, case))

@@ -21,6 +21,7 @@ from shared.contracts.events.verification import (
 )
 from shared.contracts.integration import OutgoingMessage, announce
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.states import StatesAfter
 
 SERVICE = "verification"
 
@@ -48,16 +49,18 @@ STEPS: dict[str, tuple[str, str, Callable[[Any, ApplicationFile], dict[str, Any]
 
 
 def make_translate(store: ServiceApplication) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
+    state_after = StatesAfter(store)
+
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
         if isinstance(event, ApplicationFile.Opened):
             return (opened(notification_id, event),)
-        subsidy = translate_subsidy(store, notification_id, event)
+        subsidy = translate_subsidy(state_after, notification_id, event)
         if subsidy is not None:
             return subsidy
         name = type(event).__qualname__.removeprefix("ApplicationFile.")
         if not type(event).__qualname__.startswith("ApplicationFile.") or name not in STEPS:
             return ()
-        file = store.repository.get(event.originator_id, version=event.originator_version)
+        file = state_after(event)
         return (step(notification_id, event, file, *STEPS[name]),)
 
     return translate

@@ -32,7 +32,6 @@ from shared.contracts.events.subsidy import (
     payment_subject,
 )
 from shared.contracts.integration import EventType, OutgoingMessage, announce
-from shared.eventstore.application import ServiceApplication
 
 SERVICE = "verification"
 BENEFICIARY_STEPS = {"Reported": "reported", "Checked": "checked", "Confirmed": "confirmed", "Refused": "refused",
@@ -50,14 +49,13 @@ def officer_of(event: Any) -> dict[str, str]:
     return getattr(event, "officer", None) or {}
 
 
-def translate_subsidy(store: ServiceApplication, notification_id: int, event: Any) -> Sequence[OutgoingMessage] | None:
+def translate_subsidy(state_after: Callable[[Any], Any], notification_id: int, event: Any) -> Sequence[OutgoingMessage] | None:
     """The announcements of a subsidy event; None when the event is not a subsidy event."""
     kind, _, name = type(event).__qualname__.partition(".")
     translator = TRANSLATORS.get(kind)
     if translator is None:
         return None
-    state = store.repository.get(event.originator_id, version=event.originator_version)
-    made = translator(name, event, state)
+    made = translator(name, event, state_after(event))
     if made is None:
         return ()
     event_type, subject, payload, correlation = made
