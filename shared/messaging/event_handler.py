@@ -93,7 +93,11 @@ class IntegrationEventHandler:
         outcomes, markers, seen = [], [], set()
         for delivery, decide, received in work:
             message_id = received.envelope.event_id
-            if message_id in seen or self._store.was_handled(message_id):
+            # No was_handled query per message: a message handled before has its marker
+            # stored already, so saving the batch fails on it (IntegrityError) and the
+            # consumer goes one by one, where it is recognised. Redeliveries are rare; a
+            # query per message was a tenth of enforcement's time.
+            if message_id in seen:
                 outcomes.append("duplicate")
                 continue
             seen.add(message_id)

@@ -274,6 +274,23 @@ async def test_a_new_event_that_changes_nothing_is_ignored_but_remembered(
     assert bell.rings == 1
 
 
+async def test_a_batch_holding_a_message_handled_before_is_refused_whole_and_one_by_one_finds_the_duplicate(
+    accepted, enforcement_store, bell, inbound_sample
+):
+    handler = integration_event_handler(enforcement_store, {TIP_SUBJECT: open_case_from_tip}, bell)
+    _, tip = inbound_sample(TIP)
+    first, second = accepted(TIP), accepted(TIP, seq=2, body_override={**tip, "record_id": "HL-2026-000999"})
+    assert await handler.handle_many([delivered(first, seq=1)]) == ["ok"]
+    head = enforcement_store.log_head()
+
+    with pytest.raises(Exception):  # noqa: B017 - the store's integrity error: the consumer then goes one by one
+        await handler.handle_many([delivered(first, seq=1), delivered(second, seq=2)])
+    assert enforcement_store.log_head() == head, "nothing of the refused batch was saved"
+
+    assert [await handler(delivered(first, seq=1)), await handler(delivered(second, seq=2))] == ["duplicate", "ok"]
+    assert event_types(enforcement_store).count("Case.Opened") == 2
+
+
 async def test_a_tip_delivered_twice_opens_one_case(accepted, enforcement_store, bell):
     handler = integration_event_handler(enforcement_store, {TIP_SUBJECT: open_case_from_tip}, bell)
     message = accepted(TIP)

@@ -58,10 +58,13 @@ class IntakeUseCase:
     def record_many(self, deliveries: list[Delivery]) -> list[Outcome]:
         """Decide every delivery, then save all the new facts in one transaction.
 
-        A concurrent intake replica saving the same record first makes the save fail as
-        a whole; deciding again then finds its submission, so nothing is lost or doubled.
+        The first attempt assumes every record is new and looks nothing up (a query per
+        record was a tenth of intake's time): a record seen before, or one a concurrent
+        intake replica saved first, makes the save fail as a whole, and the second
+        attempt looks each one up, so nothing is lost or doubled.
         """
         for attempt in range(2):
+            look_up = attempt == 1
             parsed = [parse_record(d.subject, d.body) for d in deliveries]
             refs = [self._person_refs(r) if isinstance(r, ValidRecord) else {} for r in parsed]
             self._protector.prepare(self._subject_ref(r, p) for r, p in zip(parsed, refs, strict=True) if isinstance(r, ValidRecord))
@@ -69,9 +72,9 @@ class IntakeUseCase:
             new: dict[UUID, Any] = {}
             for delivery, record, person_refs in zip(deliveries, parsed, refs, strict=True):
                 if isinstance(record, list):
-                    outcome, aggregate = self._reject(delivery, record, new)
+                    outcome, aggregate = self._reject(delivery, record, new, look_up)
                 else:
-                    outcome, aggregate = self._accept(delivery, record, person_refs, new)
+                    outcome, aggregate = self._accept(delivery, record, person_refs, new, look_up)
                 if aggregate is not None:
                     new[aggregate.id] = aggregate
                 outcomes.append(outcome)
@@ -93,10 +96,10 @@ class IntakeUseCase:
         return person_refs.get(record.data_subject_field or "") or self._protector.subject_ref_for_record(record.source, record.record_id)
 
     def _accept(
-        self, delivery: Delivery, record: ValidRecord, person_refs: dict[str, str], new: dict[UUID, Any]
+        self, delivery: Delivery, record: ValidRecord, person_refs: dict[str, str], new: dict[UUID, Any], look_up: bool
     ) -> tuple[Outcome, Submission | None]:
         sid = submission_id(record.source, record.record_id)
-        first = new.get(sid) or self._store.find(sid)
+        first = new.get(sid) or (self._store.find(sid) if look_up else None)
         if first is not None:
             return self._repeat(first, delivery), None
         route = self._register.route(record.kind, record.data.get("kind") if record.kind == "township.application.submitted" else None)
@@ -123,9 +126,9 @@ class IntakeUseCase:
             return AlreadyHandled()
         return Duplicate(first)
 
-    def _reject(self, delivery: Delivery, errors: list[FieldError], new: dict[UUID, Any]) -> tuple[Outcome, RejectedRecord | None]:
+    def _reject(self, delivery: Delivery, errors: list[FieldError], new: dict[UUID, Any], look_up: bool) -> tuple[Outcome, RejectedRecord | None]:
         rejection_id = RejectedRecord.create_id(delivery.stream, delivery.stream_sequence)
-        if rejection_id in new or self._store.find(rejection_id) is not None:
+        if rejection_id in new or (look_up and self._store.find(rejection_id) is not None):
             return AlreadyHandled(), None  # a redelivery of a message already rejected
         source = receipt_source(delivery.subject, delivery.body)
         rejected = RejectedRecord(
