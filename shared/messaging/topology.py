@@ -5,6 +5,7 @@ service's routing table and provisioned from here too."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 DUPLICATE_WINDOW_SECONDS = 10 * 60
 
@@ -44,6 +45,7 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 
+@lru_cache(maxsize=4096)  # subjects repeat (kinds × townships): asked once per published message
 def stream_for_subject(subject: str) -> str:
     """The stream that captures a subject (publishers ask for a PubAck from it)."""
     for spec in STREAMS:
