@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +36,15 @@ def load_records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
             if len(records) == count:
                 break
     return records
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -127,7 +137,11 @@ def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], l
         pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
         visible = Visibility(platform.services["reporting"].url)
         with MemoryWatch(pids) as memory:
+            processes = {**pids, "nats-server": platform.nats_server.process.pid} if platform.nats_server and platform.nats_server.process else dict(pids)
+            before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             results["throughput"] = asyncio.run(_throughput(platform.nats_url, visible, throughput_records))
+            # What each record costs each process: the basis of the scaling-out projection.
+            results["cpu_ms_per_record"] = {name: 1000 * (cpu_seconds(pid) - before[name]) / throughput_records for name, pid in processes.items()}
             results["latency"] = {}
             for rate in latency_rates:
                 results["latency"][rate] = asyncio.run(_latency(platform.nats_url, visible, rate, latency_seconds))

@@ -84,6 +84,8 @@ def table_rows(r: dict) -> list[dict]:
     for rate, figures in load["latency"].items():
         for p in (50, 95, 99):
             rows.append(row(f"publish→visible p{p} at {rate}/s offered", figures[f"p{p}_ms"], "ms"))
+    for name, ms in load.get("cpu_ms_per_record", {}).items():
+        rows.append(row(f"CPU per record, {name}", ms * 1000, "µs"))
     rows.append(row("rebuild read models", replay["rebuild_per_s"], "events/s", replay["raw_stream_read_per_s"], "raw stream read events/s"))
     rows.append(row("as-of reconstruction, 1,000-event aggregate, p50", r["as_of"]["p50_ms"], "ms"))
     rows.append(row("as-of reconstruction, 1,000-event aggregate, p99", r["as_of"]["p99_ms"], "ms"))
