@@ -89,6 +89,8 @@ async def test_bad_requests_name_the_field(reporting):
     cases = [
         ({**MARCH, "report": "weather"}, "report"),
         ({**MARCH, "cut_off": "2025-04-05T17:00:00"}, "cut_off"),  # no offset: which time zone?
+        ({**MARCH, "cut_off": "2999-04-05T17:00:00+08:00"}, "cut_off"),  # in the future: the figures would be labelled falsely
+        ({**MARCH, "cut_off": "2025-03-31T17:00:00+08:00"}, "cut_off"),  # the period is not over yet
         ({**MARCH, "report": "scorecard"}, "period_from"),  # a scorecard covers a calendar year
         ({**MARCH, "report": "statistical", "period_to": "2025-03-30"}, "period_to"),  # whole months only
         ({**MARCH, "period_from": "2025-04-01"}, "period_to"),  # ends before it starts
@@ -108,8 +110,8 @@ async def test_bad_requests_name_the_field(reporting):
 
 async def test_the_statistical_report_and_scorecard_publish_and_read_back_unchanged(reporting):
     tables = {}
-    for body in ({**MARCH, "report": "statistical", "period_from": "2025-01-01", "period_to": "2025-06-30"},
-                 {**MARCH, "report": "scorecard", "period_from": "2025-01-01", "period_to": "2025-12-31"}):
+    for body in ({**MARCH, "report": "statistical", "period_from": "2025-01-01", "period_to": "2025-06-30", "cut_off": "2025-07-05T17:00:00+08:00"},
+                 {**MARCH, "report": "scorecard", "period_from": "2025-01-01", "period_to": "2025-12-31", "cut_off": "2026-01-10T17:00:00+08:00"}):
         created = await reporting.post("/reports/publications", json=body)
         assert created.status_code == 201, created.text
         shown = (await reporting.get(f"/reports/publications/{created.json()['publication_id']}")).json()

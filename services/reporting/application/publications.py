@@ -25,6 +25,7 @@ from services.reporting.application.statistical_report import Sheet, sex_ratio_s
 from services.reporting.domain.scorecard import ScorecardConfig
 from services.reporting.domain.sex_ratio import SexRatioBand
 from shared.calendar import Calendar
+from shared.contracts.inbound_models import CHINA_TIME
 
 REPORTS = ("statistical", "league-tables", "scorecard")
 Figures = dict[str, Any]
@@ -141,9 +142,16 @@ class Publications:
     def publish(self, report: str, first: date, last: date, cut_off: datetime, officer: str) -> dict[str, Any]:
         if first > last:
             raise PeriodError("period_to", "period_to is before period_from")
+        now = self.now()
+        # The read models keep no arrival time per fact, so what is frozen is what they hold
+        # now: a cut-off in the future, or before the period is over, would be a false label.
+        if cut_off > now:
+            raise PeriodError("cut_off", f"cut_off {cut_off.isoformat()} is in the future: publish at or after the cut-off")
+        if cut_off.astimezone(CHINA_TIME).date() <= last:
+            raise PeriodError("cut_off", f"cut_off {cut_off.isoformat()} falls within the period (to {last}): the period is not over")
         text = canonical_json(self.figures.of(report, first, last))
         row = self.store.append(report=report, period_from=first.isoformat(), period_to=last.isoformat(), cut_off=cut_off,
-                                officer=officer, published_at=self.now(), figures=text, sha256=sha256_of(text))
+                                officer=officer, published_at=now, figures=text, sha256=sha256_of(text))
         return {key: value for key, value in row.items() if key != "figures"}
 
     def compare(self, publication_id: str) -> dict[str, Any] | None:
