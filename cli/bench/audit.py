@@ -13,10 +13,12 @@ from shared.eventstore.chain_store import ChainKeeper, ChainTable
 from shared.eventstore.checkpoints import PUBLIC_KEY_FILE, load_public_key, read_all
 from shared.eventstore.verify import verify_store
 from shared.privacy.keys import AUDIT_KEY_FILE, ensure_key_files
+from shared.runtime import freeze_startup_objects
 
 
 def as_of_benchmark(workdir: Path, events: int = 1000, queries: int = 200) -> dict[str, float]:
     store = BenchStore(f"sqlite:///{workdir / 'as-of.db'}")
+    freeze_startup_objects()  # as every service does once started (shared/runtime.py)
     record = BenchRecord(payload="0")
     for n in range(1, events):
         record.amend(str(n))
