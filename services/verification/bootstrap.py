@@ -10,6 +10,7 @@ from uuid import UUID
 
 import structlog
 
+from services.verification.adapters.index_rows import IndexRows
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
@@ -112,7 +113,9 @@ def bootstrap(settings: VerificationSettings) -> Service:
     queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store))
     install_error_handlers(service.http)
     service.http.include_router(verification_routes(commands, queries, today))
-    subsidy_index = SubsidyIndex(wiring.store)
+    index_rows = IndexRows(settings.store_url)
+    service.closers.append(index_rows.close)
+    subsidy_index = SubsidyIndex(wiring.store, index_rows)
     service.http.include_router(subsidy_routes(
         wiring.store, BeneficiaryCommands(wiring.store, subsidy_policy, subsidy_index), PaymentCommands(wiring.store, subsidy_index),
         subsidy_index, subsidy_policy, today, wiring.relay.wake))

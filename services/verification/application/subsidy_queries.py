@@ -1,92 +1,140 @@
 """What officers ask about subsidies: beneficiaries, payments, cycles and signals.
 
-Like the application index, this index is kept in memory by reading the service's own
-log from where it last stopped (rebuilt from the log at start): one small row per
-enrolment, payment and signal, so a listing or a cycle's totals cost one pass over the
-rows asked for and never replay histories. Details are loaded from the store.
+The index reads the service's own log from where it last stopped and keeps one small
+row per enrolment, payment and signal (and the open suspensions) in verification's
+database (adapters/index_rows.py), with the position it has reached: listings and a
+cycle's totals read rows by indexed columns and never replay histories, memory does
+not grow with the store, and a restart reads only what is new. Details are loaded
+from the store.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
-from services.verification.application.log_index import LogIndex
 from services.verification.domain.subsidy.money import ZERO
 from services.verification.domain.subsidy.payment import BUCKETS, CHANGES, PAID
 from services.verification.domain.subsidy.references import public_id
+from shared.eventstore.application import ServiceApplication
 
 ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused": "refused"}
 
 
-@dataclass
-class SubsidyIndex(LogIndex):
-    enrolment_rows: dict[tuple[UUID, str, int], dict[str, Any]] = field(default_factory=dict)
-    suspended: dict[UUID, list[str]] = field(default_factory=dict)  # open suspensions' causes
-    payment_rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
-    signal_rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+class Rows(Protocol):
+    def position(self) -> int: ...
+    def load(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> None: ...
+    def select(self, kind: str, filters: dict[str, Any]) -> Any: ...
+    def clear(self) -> None: ...
 
-    def _apply(self, event: Any) -> None:
+
+class _Batch:
+    """The rows one batch of the log touches, loaded on first use, saved together."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.source, self.touched = rows, {}
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        if (kind, key) not in self.touched:
+            row = self.source.load(kind, key)
+            if row is None:
+                return None
+            self.touched[(kind, key)] = row
+        return self.touched[(kind, key)]
+
+    def put(self, kind: str, key: str, row: dict[str, Any]) -> None:
+        self.touched[(kind, key)] = row
+
+
+def enrolment_key(beneficiary: UUID, program: str, year: int) -> str:
+    return f"{beneficiary}|{program}|{year}"
+
+
+@dataclass
+class SubsidyIndex:
+    store: ServiceApplication
+    rows: Rows
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def catch_up(self) -> None:
+        with self._lock:
+            position = self.rows.position()
+            if position > self.store.log_head():  # the store was restored to an earlier state
+                self.rows.clear()
+                position = 0
+            while batch := self.store.read_log(position, 500):
+                touched = _Batch(self.rows)
+                for notification in batch:
+                    self._apply(touched, self.store.decode(notification))
+                position = batch[-1].id
+                self.rows.save(touched.touched, position)
+
+    def _apply(self, rows: _Batch, event: Any) -> None:
         kind, _, name = type(event).__qualname__.partition(".")
         handler = {"Beneficiary": self._beneficiary, "Payment": self._payment, "SubsidySignal": self._signal}.get(kind)
         if handler:
-            handler(name, event)
+            handler(rows, name, event)
 
-    def _beneficiary(self, name: str, event: Any) -> None:
-        if name == "Suspended":
-            self.suspended.setdefault(event.originator_id, []).append(event.cause)
-        elif name == "Reinstated":
-            open_causes = self.suspended.get(event.originator_id, [])
-            self.suspended[event.originator_id] = [c for c in open_causes if event.causes is not None and c not in event.causes]
+    def _beneficiary(self, rows: _Batch, name: str, event: Any) -> None:
+        key = str(event.originator_id)
+        if name in ("Suspended", "Reinstated"):
+            open_causes = (rows.get("suspended", key) or {"causes": []})["causes"]
+            if name == "Suspended":
+                open_causes = [*open_causes, event.cause]
+            else:
+                open_causes = [c for c in open_causes if event.causes is not None and c not in event.causes]
+            rows.put("suspended", key, {"causes": open_causes})
         elif name == "Reported":
-            self.enrolment_rows[(event.originator_id, event.program, event.year)] = {
+            rows.put("enrolment", enrolment_key(event.originator_id, event.program, event.year), {
                 "beneficiary_id": public_id("BF", event.originator_id), "program": event.program, "year": event.year,
-                "township_code": event.township_code, "birth_year": event.birth_year, "status": "reported"}
+                "township_code": event.township_code, "birth_year": event.birth_year, "status": "reported"})
         elif name in ("Checked", *ENROLMENT_STATUS):
-            row = self.enrolment_rows[(event.originator_id, event.program, event.year)]
+            row = rows.get("enrolment", enrolment_key(event.originator_id, event.program, event.year))
             row["status"] = event.outcome if name == "Checked" else ENROLMENT_STATUS[name]
 
-    def _payment(self, name: str, event: Any) -> None:
+    def _payment(self, rows: _Batch, name: str, event: Any) -> None:
+        key = str(event.originator_id)
         if name == "Scheduled":
-            self.payment_rows[event.originator_id] = {
+            rows.put("payment", key, {
                 "payment_id": event.payment_id, "cycle_id": event.cycle_id, "program": event.program, "year": event.year,
-                "township_code": event.township_code, "beneficiary_id": event.beneficiary_id, "amount": event.amount}
-        row = self.payment_rows[event.originator_id]
+                "township_code": event.township_code, "beneficiary_id": event.beneficiary_id, "amount": str(event.amount)})
+        row = rows.get("payment", key)
         status = CHANGES.get(name, row.get("status"))
         if name == "FollowedUp" and row["status"] not in PAID:
             status = row["status"]  # a follow-up of an unpaid payment is recorded, its status stays
         row["status"], row["bucket"] = status, BUCKETS[status]
 
-    def _signal(self, name: str, event: Any) -> None:
+    def _signal(self, rows: _Batch, name: str, event: Any) -> None:
+        key = str(event.originator_id)
         if name == "Raised":
-            self.signal_rows[event.originator_id] = {
+            rows.put("signal", key, {
                 "signal_id": public_id("SG", event.originator_id), "pattern": event.pattern, "township_code": event.township_code,
-                "subject": event.subject, "cases": []}
-        row = self.signal_rows[event.originator_id]
+                "subject": event.subject, "cases": []})
+        row = rows.get("signal", key)
         if name == "CaseLinked":
-            row["cases"].append(event.case_number)
-
-    @staticmethod
-    def _matching(rows: dict[Any, dict[str, Any]], filters: dict[str, Any]) -> list[dict[str, Any]]:
-        return [dict(row, id=key) for key, row in rows.items() if all(v is None or row.get(k) == v for k, v in filters.items())]
+            row["cases"] = [*row["cases"], event.case_number]
 
     def enrolments(self, **filters: Any) -> list[dict[str, Any]]:
         self.catch_up()
-        rows = self._matching(self.enrolment_rows, filters)
-        for row in rows:
-            row["id"], row["suspended"] = row["id"][0], bool(self.suspended.get(row["id"][0]))
-        return sorted(rows, key=lambda r: (r["year"], r["program"], r["township_code"], r["beneficiary_id"]))
+        found = [dict(row, id=UUID(key.split("|")[0])) for key, row in self.rows.select("enrolment", filters)]
+        suspended = {key for key, row in self.rows.select("suspended", {}) if row["causes"]}
+        for row in found:
+            row["suspended"] = str(row["id"]) in suspended
+        return sorted(found, key=lambda r: (r["year"], r["program"], r["township_code"], r["beneficiary_id"]))
 
     def payments(self, **filters: Any) -> list[dict[str, Any]]:
         self.catch_up()
-        return sorted(self._matching(self.payment_rows, filters), key=lambda r: r["payment_id"])
+        found = [dict(row, id=UUID(key), amount=Decimal(row["amount"])) for key, row in self.rows.select("payment", filters)]
+        return sorted(found, key=lambda r: r["payment_id"])
 
     def signals(self, **filters: Any) -> list[dict[str, Any]]:
         self.catch_up()
-        return sorted(self._matching(self.signal_rows, filters), key=lambda r: r["signal_id"])
+        return sorted((dict(row, id=UUID(key)) for key, row in self.rows.select("signal", filters)), key=lambda r: r["signal_id"])
 
 
 def cycle_totals(cycle: Any, payments: list[dict[str, Any]]) -> dict[str, Any]:
