@@ -179,3 +179,18 @@ def test_listing_filters_by_township_program_year_and_status(world):
     rows = world.http.get("/beneficiaries", params={"program": "special", "year": 2026}).json()["rows"]
 
     assert [(r["township_code"], r["status"], r["suspended"]) for r in rows] == [(OTHER_TOWNSHIP, "eligible", False)]
+
+
+def test_the_listing_index_keeps_its_rows_and_position_and_never_goes_back(world):
+    from services.verification.adapters.index_rows import IndexRows
+
+    world.report(ELDER, year=2026)
+    rows = world.index.rows
+    world.index.catch_up()
+    reached = rows.position()
+    [(key, row)] = rows.select("enrolment", {"program": "reward", "year": 2026})
+
+    assert reached == world.store.log_head() and row["status"] == "eligible"
+    assert rows.save({("enrolment", key): {**row, "status": "reported"}}, reached) is False  # an older batch: refused
+    assert rows.select("enrolment", {"status": "eligible"}) == [(key, row)]
+    assert isinstance(rows, IndexRows)

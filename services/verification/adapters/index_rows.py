@@ -58,17 +58,23 @@ class IndexRows:
             body = conn.execute(select(rows_table.c.body).where(rows_table.c.kind == kind, rows_table.c.key == key)).scalar()
         return json.loads(body) if body is not None else None
 
-    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> None:
-        """The touched rows and the position they reach, in one transaction."""
+    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool:
+        """The touched rows and the position they reach, in one transaction; False (nothing
+        written) when the index is already at or past that position: another replica on the
+        same PostgreSQL database got there first, and older rows must not overwrite newer."""
         values = [{"kind": kind, "key": key, **{f: row.get(f) for f in FILTERS}, "body": json.dumps(row, default=str, ensure_ascii=False)}
                   for (kind, key), row in rows.items()]
         with self._engine.begin() as conn:
+            reached = conn.execute(select(positions.c.position).where(positions.c.name == "subsidy").with_for_update()).scalar() or 0
+            if reached >= position:
+                return False
             if values:
                 statement = self._insert(rows_table)
                 conn.execute(statement.on_conflict_do_update(index_elements=["kind", "key"],
                                                              set_={c: statement.excluded[c] for c in (*FILTERS, "body")}), values)
             statement = self._insert(positions).values(name="subsidy", position=position)
             conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"position": position}))
+        return True
 
     def select(self, kind: str, filters: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
         query = select(rows_table.c.key, rows_table.c.body).where(rows_table.c.kind == kind)

@@ -28,7 +28,7 @@ ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused":
 class Rows(Protocol):
     def position(self) -> int: ...
     def load(self, kind: str, key: str) -> dict[str, Any] | None: ...
-    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> None: ...
+    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool: ...
     def select(self, kind: str, filters: dict[str, Any]) -> Any: ...
     def clear(self) -> None: ...
 
@@ -71,8 +71,10 @@ class SubsidyIndex:
                 touched = _Batch(self.rows)
                 for notification in batch:
                     self._apply(touched, self.store.decode(notification))
+                if not self.rows.save(touched.touched, batch[-1].id):
+                    position = self.rows.position()  # another replica is further on: continue from there
+                    continue
                 position = batch[-1].id
-                self.rows.save(touched.touched, position)
 
     def _apply(self, rows: _Batch, event: Any) -> None:
         kind, _, name = type(event).__qualname__.partition(".")
