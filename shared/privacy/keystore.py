@@ -55,27 +55,15 @@ class KeyStore:
         key = self._load(subject_ref)
         if key is None:
             key = self._create(subject_ref)
-        with self._lock:
-            if len(self._cache) > 100_000:  # bounded memory
-                self._cache.clear()
-            self._cache[subject_ref] = key
+        self._remember({subject_ref: key})
         return key
 
     def keys_for(self, subject_refs: set[str]) -> None:
         """Warm the cache for many subjects: one query, and one transaction for the new ones."""
-        with self._lock:
-            missing = [ref for ref in subject_refs if ref not in self._cache]
+        missing = self._not_cached(subject_refs)
         if not missing:
             return
-        found: dict[str, bytes] = {}
-        known: set[str] = set()
-        with self._engine.connect() as conn:
-            for first in range(0, len(missing), 500):
-                chunk = missing[first : first + 500]
-                for row in conn.execute(select(data_keys.c.subject_ref, data_keys.c.wrapped_key).where(data_keys.c.subject_ref.in_(chunk))):
-                    known.add(row.subject_ref)
-                    if row.wrapped_key is not None:  # an erased subject stays erased
-                        found[row.subject_ref] = self._unwrap(row.subject_ref, row.wrapped_key)
+        found, known = self._stored(missing)
         absent = [ref for ref in missing if ref not in known]
         if absent:
             created = {ref: AESGCM.generate_key(bit_length=256) for ref in absent}
@@ -86,27 +74,36 @@ class KeyStore:
                 found.update(created)
             except IntegrityError:
                 pass  # someone created some of them meanwhile: key_for() loads them one by one
-        with self._lock:
-            if len(self._cache) + len(found) > 100_000:  # bounded memory
-                self._cache.clear()
-            self._cache.update(found)
+        self._remember(found)
 
     def load_existing(self, subject_refs: set[str]) -> None:
-        """Warm the cache with the keys that exist (one query per 500 subjects), for
-        reading: none is created, and an erased or unknown subject is left for
-        existing_key to refuse."""
+        """Warm the cache with the keys that exist, for reading: none is created, and an
+        erased or unknown subject is left for existing_key to refuse."""
+        found, _ = self._stored(self._not_cached(subject_refs))
+        self._remember(found)
+
+    def _not_cached(self, subject_refs: set[str]) -> list[str]:
         with self._lock:
-            missing = [ref for ref in subject_refs if ref not in self._cache]
+            return [ref for ref in subject_refs if ref not in self._cache]
+
+    def _stored(self, subject_refs: list[str]) -> tuple[dict[str, bytes], set[str]]:
+        """(the readable keys, every subject the store knows, erased ones included), one query per 500."""
         found: dict[str, bytes] = {}
+        known: set[str] = set()
         with self._engine.connect() as conn:
-            for first in range(0, len(missing), 500):
-                chunk = missing[first : first + 500]
-                rows = conn.execute(select(data_keys.c.subject_ref, data_keys.c.wrapped_key).where(data_keys.c.subject_ref.in_(chunk)))
-                found.update({row.subject_ref: self._unwrap(row.subject_ref, row.wrapped_key) for row in rows if row.wrapped_key is not None})
+            for first in range(0, len(subject_refs), 500):
+                chunk = subject_refs[first : first + 500]
+                for row in conn.execute(select(data_keys.c.subject_ref, data_keys.c.wrapped_key).where(data_keys.c.subject_ref.in_(chunk))):
+                    known.add(row.subject_ref)
+                    if row.wrapped_key is not None:  # an erased subject stays erased
+                        found[row.subject_ref] = self._unwrap(row.subject_ref, row.wrapped_key)
+        return found, known
+
+    def _remember(self, keys: dict[str, bytes]) -> None:
         with self._lock:
-            if len(self._cache) + len(found) > 100_000:  # bounded memory
+            if len(self._cache) + len(keys) > 100_000:  # bounded memory
                 self._cache.clear()
-            self._cache.update(found)
+            self._cache.update(keys)
 
     def existing_key(self, subject_ref: str) -> bytes:
         key = self._cache.get(subject_ref) or self._load(subject_ref)
