@@ -28,9 +28,15 @@ def officer(section: str, role: int) -> dict[str, str]:
 
 def wait_for_applications(client: httpx.Client, timeout: float, settle: float = 3.0) -> list[dict[str, Any]]:
     """The applications verification has opened, once their number stops growing."""
+    return rows_once_settled(client, "/applications", {}, timeout, settle)
+
+
+def rows_once_settled(client: httpx.Client, path: str, params: dict[str, Any], timeout: float, settle: float = 3.0) -> list[dict[str, Any]]:
+    """A listing's rows once their number has stopped growing for `settle` seconds
+    (the demo's records are still flowing through intake), or as they are at the timeout."""
     deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
     while True:
-        rows = client.get("/applications").json()["rows"]
+        rows = client.get(path, params=params).json()["rows"]
         if len(rows) != last:
             last, since = len(rows), time.monotonic()
         elif rows and time.monotonic() - since >= settle:

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from cli.demo.applications_driver import rows_once_settled
 from cli.demo.texts import FOLLOWUP_NOTES
 from cli.publishing import Outgoing, publish_records
 
@@ -51,18 +52,9 @@ class AssistanceYear:
     def day(self, month: int, day: int) -> str:
         return date(self.year, month, day).isoformat()
 
-    def wait_for_beneficiaries(self, timeout: float, settle: float = 3.0) -> list[dict[str, Any]]:
+    def wait_for_beneficiaries(self, timeout: float) -> list[dict[str, Any]]:
         """The beneficiaries verification holds for the year, once their number stops growing."""
-        deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
-        while True:
-            rows = self.client.get("/beneficiaries", params={"year": self.year}).json()["rows"]
-            if len(rows) != last:
-                last, since = len(rows), time.monotonic()
-            elif rows and time.monotonic() - since >= settle:
-                return rows
-            if time.monotonic() > deadline:
-                return rows
-            time.sleep(0.5)
+        return rows_once_settled(self.client, "/beneficiaries", {"year": self.year}, timeout)
 
     def pay(self, program: str) -> tuple[str, list[dict[str, Any]]]:
         """Confirm, create, compute, approve and disburse one program's cycle."""
