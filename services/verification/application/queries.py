@@ -9,6 +9,7 @@ the files it lists are loaded from the store.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.verification.application.applications import Applications
-from services.verification.application.log_index import LogIndex
 from services.verification.domain.application_file import (
     APPLICATION_KINDS,
     OPEN,
@@ -36,8 +36,21 @@ STATUS_AFTER = {
 
 
 @dataclass
-class ApplicationIndex(LogIndex):
+class ApplicationIndex:
+    """Kept in memory by reading the service's own log from where it last stopped (so it
+    is rebuilt from the log at start; the subsidy index keeps its rows in SQL instead)."""
+
+    store: ServiceApplication
     rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    position: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def catch_up(self) -> None:
+        with self._lock:
+            while batch := self.store.read_log(self.position, 500):
+                for notification in batch:
+                    self._apply(self.store.decode(notification))
+                self.position = batch[-1].id
 
     def _apply(self, event: Any) -> None:
         qualname = type(event).__qualname__
