@@ -167,3 +167,17 @@ def test_an_auditor_resolves_payment_beneficiary_cycle_and_signal_ids_to_their_h
     assert world.store.find(resolve(cycle_id)).cycle_id == cycle_id
     assert world.store.find(resolve(signal_id)).signal_id == signal_id
     assert resolve("PAY-2026-RW-999999") is None
+
+
+def test_malformed_commands_are_refused_naming_the_field_and_change_nothing(world):
+    head = world.store.log_head()
+    cases = [
+        ("/payment-cycles", {"program": "lottery", "year": 2026}, "program"),
+        ("/payment-cycles", {"program": "reward", "year": "next"}, "year"),
+        ("/beneficiaries/confirm", {"program": "reward"}, "year"),
+        ("/payment-cycles", {"program": "reward", "year": 2026, "on": "2026-02-30"}, "on"),
+    ]
+    for path, body, field in cases:
+        response = world.post(path, "assist", **body)
+        assert response.status_code == 422 and field in response.json()["detail"][0]["field"], (path, body, response.text)
+    assert world.store.log_head() == head
