@@ -62,7 +62,7 @@ class PaymentCommands:
 
     def compute(self, cycle_id: str, officer: Officer, on: date, townships: list[str] | None) -> dict[str, Any]:
         cycle = self._cycle(Unit(self.store.find), cycle_id)
-        cycle.compute_township("", [], on.isoformat(), officer)  # the section and status checks, before any work
+        cycle.expect_compute(on.isoformat(), officer)
         codes = townships or sorted({r["township_code"] for r in self.index.enrolments(program=cycle.program, year=cycle.year, status="confirmed")})
         scheduled = {code: run_unit(self.store, lambda unit, code=code: self._compute_township(unit, cycle_id, code, officer, on)) for code in codes}
         return {"cycle_id": cycle_id, "scheduled": scheduled}

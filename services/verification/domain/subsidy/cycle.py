@@ -71,11 +71,15 @@ class PaymentCycle(Aggregate):
         if on < self.last_on:
             raise RuleViolation("on", f"{on} is before the cycle's last step ({self.last_on})", 422)
 
-    def compute_township(self, township_code: str, amounts: list[Decimal], on: str, officer: Officer) -> list[str]:
-        """Schedules one payment per amount; returns their payment ids, in sequence."""
+    def expect_compute(self, on: str, officer: Officer) -> None:
+        """Entitlements may be computed (checked before any township's work)."""
         expect_section(officer, "compute entitlements")
         self._expect(("created", "computed"), "compute")
         self._expect_day(on)
+
+    def compute_township(self, township_code: str, amounts: list[Decimal], on: str, officer: Officer) -> list[str]:
+        """Schedules one payment per amount; returns their payment ids, in sequence."""
+        self.expect_compute(on, officer)
         if not amounts:
             return []
         first = self.last_sequence + 1
