@@ -17,9 +17,26 @@ def test_rows_are_saved_with_their_position_filtered_by_column_and_an_older_batc
     assert rows.position() == 10
     assert rows.select("payment", {"cycle_id": "2026-reward", "township_code": "130132201"}) == [("b", other)]
     assert rows.save({("payment", "a"): {**payment, "status": "scheduled"}}, 7) is False
-    assert rows.load("payment", "a")["status"] == "approved"
+    assert rows.load_many([("payment", "a")])[("payment", "a")]["status"] == "approved"
     assert rows.save({("payment", "a"): {**payment, "status": "disbursed", "bucket": "disbursed"}}, 12) is True
     assert [key for key, _ in rows.select("payment", {"bucket": "disbursed"})] == ["a"]
     rows.clear()
     assert rows.position() == 0 and rows.select("payment", {}) == []
+    rows.close()
+
+
+def test_rows_are_loaded_together_by_kind_and_key_only_those_stored(store_url: str):
+    rows = IndexRows(store_url)
+    rows.clear()
+    stored = {("payment", f"p{n}"): {"payment_id": f"PAY-{n}", "status": "approved"} for n in range(1200)}
+    stored[("signal", "p1")] = {"signal_id": "SG-1", "cases": []}
+    rows.save(stored, 5)
+
+    wanted = [("payment", f"p{n}") for n in range(0, 1300, 2)] + [("signal", "p1"), ("signal", "p2"), ("enrolment", "p1")]
+    loaded = rows.load_many(wanted)
+
+    assert set(loaded) == {("payment", f"p{n}") for n in range(0, 1200, 2)} | {("signal", "p1")}  # more keys than one IN list
+    assert loaded[("payment", "p1198")] == {"payment_id": "PAY-1198", "status": "approved"}
+    assert loaded[("signal", "p1")]["signal_id"] == "SG-1"
+    rows.clear()
     rows.close()

@@ -18,6 +18,7 @@ from sqlalchemy.pool import StaticPool
 
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 
+LOAD_CHUNK = 500  # keys per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
 FILTERS = ("program", "year", "township_code", "status", "cycle_id", "bucket", "pattern")
 metadata = MetaData()
 rows_table = Table(
@@ -53,10 +54,19 @@ class IndexRows:
         with self._engine.connect() as conn:
             return conn.execute(select(positions.c.position).where(positions.c.name == "subsidy")).scalar() or 0
 
-    def load(self, kind: str, key: str) -> dict[str, Any] | None:
+    def load_many(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored rows among `wanted` (kind, key) pairs: one query per kind and chunk."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in wanted:
+            by_kind.setdefault(kind, []).append(key)
+        found = {}
         with self._engine.connect() as conn:
-            body = conn.execute(select(rows_table.c.body).where(rows_table.c.kind == kind, rows_table.c.key == key)).scalar()
-        return json.loads(body) if body is not None else None
+            for kind, keys in by_kind.items():
+                for first in range(0, len(keys), LOAD_CHUNK):
+                    query = select(rows_table.c.key, rows_table.c.body).where(
+                        rows_table.c.kind == kind, rows_table.c.key.in_(keys[first : first + LOAD_CHUNK]))
+                    found.update(((kind, key), json.loads(body)) for key, body in conn.execute(query))
+        return found
 
     def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool:
         """The touched rows and the position they reach, in one transaction; False (nothing

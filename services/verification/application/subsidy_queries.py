@@ -23,32 +23,43 @@ from services.verification.domain.subsidy.references import public_id
 from shared.eventstore.application import ServiceApplication
 
 ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused": "refused"}
+ROW_KINDS = {"Payment": "payment", "SubsidySignal": "signal"}
 
 
 class Rows(Protocol):
     def position(self) -> int: ...
-    def load(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    def load_many(self, wanted: Any) -> dict[tuple[str, str], dict[str, Any]]: ...
     def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool: ...
     def select(self, kind: str, filters: dict[str, Any]) -> Any: ...
     def clear(self) -> None: ...
 
 
 class _Batch:
-    """The rows one batch of the log touches, loaded on first use, saved together."""
+    """The rows one batch of the log touches: those already stored are loaded together
+    before the batch is applied (one query per kind, not one per row: the first catch-up
+    over 1,000,000 events took 90 s row by row), then saved together."""
 
-    def __init__(self, rows: Rows) -> None:
-        self.source, self.touched = rows, {}
+    def __init__(self, rows: Rows, events: list[Any]) -> None:
+        self.touched = rows.load_many({pair for event in events for pair in _rows_of(event)})
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        if (kind, key) not in self.touched:
-            row = self.source.load(kind, key)
-            if row is None:
-                return None
-            self.touched[(kind, key)] = row
-        return self.touched[(kind, key)]
+        return self.touched.get((kind, key))
 
     def put(self, kind: str, key: str, row: dict[str, Any]) -> None:
         self.touched[(kind, key)] = row
+
+
+def _rows_of(event: Any) -> list[tuple[str, str]]:
+    """The index rows an event may read or change (what SubsidyIndex._apply touches)."""
+    kind, _, name = type(event).__qualname__.partition(".")
+    key = str(event.originator_id)
+    if kind == "Beneficiary":
+        if name in ("Suspended", "Reinstated"):
+            return [("suspended", key)]
+        if name in ("Reported", "Checked", *ENROLMENT_STATUS):
+            return [("enrolment", enrolment_key(event.originator_id, event.program, event.year))]
+        return []
+    return [(ROW_KINDS[kind], key)] if kind in ROW_KINDS else []
 
 
 def enrolment_key(beneficiary: UUID, program: str, year: int) -> str:
@@ -68,9 +79,10 @@ class SubsidyIndex:
                 self.rows.clear()
                 position = 0
             while batch := self.store.read_log(position, 500):
-                touched = _Batch(self.rows)
-                for notification in batch:
-                    self._apply(touched, self.store.decode(notification))
+                events = [self.store.decode(notification) for notification in batch]
+                touched = _Batch(self.rows, events)
+                for event in events:
+                    self._apply(touched, event)
                 if not self.rows.save(touched.touched, batch[-1].id):
                     position = self.rows.position()  # another replica is further on: continue from there
                     continue
