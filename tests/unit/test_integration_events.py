@@ -20,7 +20,7 @@ from shared.contracts.events.subsidy import (
     SubsidySignalLinkedV1,
     SubsidySignalV1,
 )
-from shared.contracts.events.verification import STEP_EVENTS, ApplicationOpenedV1
+from shared.contracts.events.verification import STEP_EVENTS, ApplicationOpenedV1, FalsificationSignalV1
 from shared.contracts.integration import (
     REGISTRY,
     EventType,
@@ -44,6 +44,7 @@ PAYLOAD_MODELS = {
     "verification.payment.changed": PaymentChangedV1,
     "verification.subsidy.signal_raised": SubsidySignalV1,
     "verification.subsidy.signal_linked": SubsidySignalLinkedV1,
+    "verification.application.falsification_signal": FalsificationSignalV1,
 }
 
 

@@ -119,3 +119,28 @@ STEP_EVENTS: dict[str, tuple[str, type[ApplicationStepV1]]] = {
     "verification.certificate.revoked": ("fp.verification.certificate.revoked", DecisionRevokedV1),
 }
 STEP_TYPES: dict[str, EventType] = {name: register(EventType(name, 1, model)) for name, (_, model) in STEP_EVENTS.items()}
+
+# Falsification signals (弄虚作假): an application's own record contradicts another record
+# the bureau holds. Enforcement opens a case per subject (or joins the one it has);
+# the same pattern on the same application is one signal.
+FALSIFICATION_PATTERNS = {
+    "certificate_already_held": "证件已由他人持有",  # the child, card or exam qualification is already held under another application
+    "declared_children_mismatch": "申报子女与登记不符",  # declared existing children contradict police birth or death records
+}
+
+
+class FalsificationSignalV1(BaseModel):
+    signal_id: str = Field(description="FS-<12 upper-case hex>; the same pattern on the same application is one signal")
+    pattern: str = Field(description=" | ".join(FALSIFICATION_PATTERNS))
+    application_id: str
+    application_kind: str
+    township_code: str
+    subject: str = Field(description="application:<application_id>")
+    evidence: list[str] = Field(description="Integration event ids the signal rests on")
+    person_refs: list[str]
+    detected_on: str = Field(description="YYYY-MM-DD, China time")
+    summary: str = Field(description="One line, no personal data (Chinese)")
+
+
+FALSIFICATION_SIGNAL = register(EventType("verification.application.falsification_signal", 1, FalsificationSignalV1))
+FALSIFICATION_SIGNAL_SUBJECT = "fp.verification.application.falsification_signal"
