@@ -23,6 +23,7 @@ from shared.contracts.events.subsidy import (
 from shared.contracts.events.verification import STEP_EVENTS, ApplicationOpenedV1, FalsificationSignalV1
 from shared.contracts.integration import (
     REGISTRY,
+    IntegrationEnvelope,
     EventType,
     UnknownEventError,
     make_event,
@@ -219,6 +220,23 @@ def test_read_event_hands_the_handler_only_the_current_version(thing_type):
 
     assert received.payload == ThingV3(name="x", count=20, unit="ten")
     assert received.envelope.version == 1, "the envelope still says what was sent"
+
+
+def test_an_older_version_that_also_fits_the_current_model_is_still_upcast(thing_type):
+    # v2's payload carries name, count and (ignored) steps: it would pass as v3 unchanged,
+    # but the one-pass typed read must not skip the upcasters that multiply the count.
+    received = read_event(thing_envelope(2, {"name": "x", "count": 2, "unit": "one", "steps": ["v1->v2"]}))
+
+    assert received.payload == ThingV3(name="x", count=20, unit="ten")
+
+
+def test_the_typed_one_pass_read_gives_what_the_general_read_gives(thing_type):
+    body = thing_envelope(3, {"name": "x", "count": 2, "unit": "one"})
+
+    received = read_event(body)
+
+    assert received.payload == ThingV3(name="x", count=2, unit="one")
+    assert received.envelope.model_dump(exclude={"payload"}) == IntegrationEnvelope.model_validate_json(body).model_dump(exclude={"payload"})
 
 
 def test_a_thing_newer_than_registered_is_unknown(thing_type):

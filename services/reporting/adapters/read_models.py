@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from operator import itemgetter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text, update
@@ -33,6 +34,11 @@ def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
     return or_(greater, and_(incoming[first] == stored.c[first], _is_newer(incoming, stored, rest)))
 
 
+def _values_in(order: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
+    """A row's values as the tuple a positional driver statement takes."""
+    return itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
+
+
 class ReadModelStore:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
@@ -43,6 +49,7 @@ class ReadModelStore:
         self._record_messages = (
             self._insert(processed_messages).on_conflict_do_nothing(index_elements=["message_id"]).returning(processed_messages.c.message_id)
         )
+        self._compiled: dict[tuple, tuple[str, tuple[str, ...] | None] | None] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -64,13 +71,7 @@ class ReadModelStore:
             # Parameters as a list (executemany with "insertmanyvalues"), not one .values()
             # of the whole batch: the statement is then compiled once and cached, ~9x
             # faster for a 2,000-message rebuild batch.
-            fresh = {
-                row.message_id
-                for row in conn.execute(
-                    self._record_messages,
-                    [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages],
-                )
-            }
+            fresh = self._record(conn, messages)
             applied, pending_increments = [], {}
             pending_upserts: dict[tuple, list[dict[str, Any]]] = {}
             for message_id, _, _, changes in messages:
@@ -101,7 +102,7 @@ class ReadModelStore:
             table = TABLES[table_name]
             statement = self._insert(table)
             statement = statement.on_conflict_do_update(index_elements=list(key_columns), set_={column: table.c[column] + statement.excluded[column]})
-            conn.execute(statement, rows)
+            self._execute_many(conn, statement, rows, ("increment", table_name, key_columns, column))
 
     def _flush_upserts(self, conn: Any, pending: dict[tuple, list[dict[str, Any]]]) -> None:
         for (table_name, key_columns, value_columns, newer_by), rows in pending.items():
@@ -111,8 +112,45 @@ class ReadModelStore:
                 index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns},
                 where=_is_newer(statement.excluded, table, newer_by) if newer_by else None,
             )
-            conn.execute(statement, rows)
+            self._execute_many(conn, statement, rows, ("upsert", table_name, key_columns, value_columns, newer_by))
         pending.clear()
+
+    def _record(self, conn: Any, messages: Sequence[tuple[str, str, int, Sequence[Change]]]) -> set[str]:
+        """Record the batch's messages as processed; the ids not recorded before.
+
+        PostgreSQL: INSERT … ON CONFLICT DO NOTHING RETURNING, which stays right when two
+        replicas record the same message at once. SQLite (one process writes, and a
+        transaction that read before another's write cannot commit its own): the ids
+        already recorded, then a plain driver executemany, about 3x cheaper per message
+        than SQLAlchemy's RETURNING batches, which a rebuild of 1,000,000 events feels."""
+        rows = [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages]
+        if self.engine.dialect.name != "sqlite":
+            return {row.message_id for row in conn.execute(self._record_messages, rows)}
+        ids = list({row["message_id"] for row in rows})
+        seen: set[str] = set()
+        for first in range(0, len(ids), 10_000):  # well inside SQLite's 32,766 parameters
+            chunk = ids[first : first + 10_000]
+            seen.update(conn.execute(select(processed_messages.c.message_id).where(processed_messages.c.message_id.in_(chunk))).scalars())
+        statement = self._insert(processed_messages).on_conflict_do_nothing(index_elements=["message_id"])
+        self._execute_many(conn, statement, rows, ("record",))
+        return set(ids) - seen
+
+    def _execute_many(self, conn: Any, statement: Any, rows: list[dict[str, Any]], shape: tuple) -> None:
+        """executemany through the driver when no column needs a type conversion (plain
+        strings and integers) or a default: SQLAlchemy's per-row parameter processing cost more than
+        SQLite's own work in a rebuild. The statement is compiled once per shape."""
+        if shape not in self._compiled:
+            compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(rows[0]))
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            # …and every parameter comes from the row (no column default for SQLAlchemy to fill in)
+            plain = not compiled._bind_processors and set(order or compiled.params) <= set(rows[0])
+            self._compiled[shape] = (compiled.string, _values_in(order) if order else None) if plain else None
+        driver = self._compiled[shape]
+        if driver is None:
+            conn.execute(statement, rows)
+            return
+        sql, values_of = driver
+        conn.exec_driver_sql(sql, [values_of(row) for row in rows] if values_of else rows)
 
     def _statement(self, change: Change) -> Any:
         table = TABLES[change.table]
