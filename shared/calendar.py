@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ class WorkingCalendar:
                 return True
             return day.weekday() < 5 and day not in self.override.holidays
         if library_knows(day.year):
-            return chinese_calendar.is_workday(day)
+            return _official_workday(day)
         return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
     def is_estimated(self, day: date) -> bool:
@@ -90,6 +91,14 @@ class WorkingCalendar:
         return day.year not in self.override.years and not library_knows(day.year)
 
 
+# Cached: clocks walk day by day, and the library validates every date it is asked
+# about (a tenth of enforcement's CPU under load went to chinese_calendar's checks).
+@lru_cache(maxsize=8192)
+def _official_workday(day: date) -> bool:
+    return chinese_calendar.is_workday(day)
+
+
+@lru_cache(maxsize=256)
 def library_knows(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
