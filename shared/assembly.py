@@ -3,11 +3,15 @@ says what is particular to its service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.backend import sqlalchemy_url
 from shared.eventstore.chain_store import ChainKeeper, ChainTable
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.publisher import Publisher
@@ -43,14 +47,51 @@ def wire(name: str, settings: ServiceSettings, store: ServiceApplication, transl
     return Wiring(name, store, metrics, publisher, relay, positions, chain, keeper, broker)
 
 
+def sql_probe(url: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(probe, close): the probe raises unless the database at `url` answers a query.
+    Its own small engine, so a probe never waits behind the service's own work."""
+    options = {"connect_args": {"connect_timeout": 2}} if url.startswith("postgres") else {}
+    engine = create_engine(sqlalchemy_url(url), pool_size=1, pool_pre_ping=True, **options)
+
+    def probe() -> None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    return probe, engine.dispose
+
+
+def readiness_with(
+    base: Callable[[], Awaitable[dict[str, bool]]], probes: Mapping[str, Callable[[], object]]
+) -> Callable[[], Awaitable[dict[str, bool]]]:
+    """The base checks plus one check per extra probe (ready when it returns)."""
+
+    async def answers(probe: Callable[[], object]) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(probe), 2.0)
+            return True
+        except Exception:  # noqa: BLE001 - unreachable, or too slow to count as reachable
+            return False
+
+    async def check() -> dict[str, bool]:
+        checks = await base()
+        for name, probe in probes.items():
+            checks[name] = await answers(probe)
+        return checks
+
+    return check
+
+
 def finish(
     wiring: Wiring,
     consumers: Sequence[DurableConsumer],
     resolve: Resolver,
     asyncapi: Callable[[], dict[str, Any]],
     closers: Sequence[Callable[[], None]] = (),
+    probes: Mapping[str, Callable[[], object]] | None = None,
 ) -> Service:
-    http = service_http(wiring.name, wiring.metrics, readiness_of(wiring.broker, wiring.store.log_head, consumers), asyncapi, wiring.store, resolve)
+    """`probes`: what else the service needs to be ready (e.g. intake's key store)."""
+    readiness = readiness_with(readiness_of(wiring.broker, wiring.store.log_head, consumers), probes or {})
+    http = service_http(wiring.name, wiring.metrics, readiness, asyncapi, wiring.store, resolve)
     return Service(
         name=wiring.name,
         broker=wiring.broker,

@@ -12,7 +12,7 @@ from services.intake.domain.submission import submission_id
 from services.intake.entrypoints.asyncapi import document
 from services.intake.entrypoints.inbox import INBOX_CONSUMER, InboxEntrypoint
 from services.intake.settings import IntakeSettings
-from shared.assembly import finish, wire
+from shared.assembly import finish, sql_probe, wire
 from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import Delivery, DurableConsumer
 from shared.observability.http import add_reveal_route, parse_uuid
@@ -46,7 +46,10 @@ def bootstrap(settings: IntakeSettings) -> Service:
 
     entrypoint = InboxEntrypoint(use_case, wiring.publisher, wiring.relay.wake, wiring.metrics)
     consumer = DurableConsumer(INBOX_CONSUMER, entrypoint, wiring.publisher, wiring.metrics, protect_raw)
-    service = finish(wiring, [consumer], resolve, document, closers=[protector.close])
+    # The key store is a database of its own (FPB_KEYSTORE_URL): no record can be
+    # recorded without it, so intake is not ready while it is unreachable.
+    probe_key_store, close_probe = sql_probe(settings.keystore_url)
+    service = finish(wiring, [consumer], resolve, document, closers=[protector.close, close_probe], probes={"key_store": probe_key_store})
     add_reveal_route(service.http, NAME, wiring.store, resolve, protector)
     return service
 

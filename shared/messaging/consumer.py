@@ -12,6 +12,11 @@ Messages are handled strictly in order, one at a time, deciding per message: ack
 success; on failure nak with a growing delay; on the last allowed attempt, or for an
 error that can never succeed, publish it to DEAD_LETTERS with its raw bytes and
 reason, then ack, so the messages behind it keep flowing.
+
+An outage (the store or key store unreachable) is not the message's fault: every
+redelivery counts toward max_deliver, so nak-ing through a 30 s database restart would
+dead-letter valid records. Instead the consumer holds the message (and stops pulling),
+tells the broker it is still in progress, and retries until the store answers.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import psycopg
 import structlog
+from eventsourcing import persistence
 from nats.aio.client import Client
-from nats.errors import ConnectionClosedError, TimeoutError as NatsTimeoutError
+from nats.errors import ConnectionClosedError, NoServersError, TimeoutError as NatsTimeoutError
+from sqlalchemy import exc as sa
 
 from shared.contracts.integration import OutgoingMessage, json_bytes
 from shared.messaging.publisher import Publisher
@@ -38,6 +46,52 @@ log = structlog.get_logger("consumer")
 
 class PermanentError(Exception):
     """This message can never be handled (malformed, unknown type): dead-letter it now."""
+
+
+# Errors that say the infrastructure is unreachable, not that the message is bad.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    sa.OperationalError,
+    sa.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    persistence.ConnectionUnavailableError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    ConnectionClosedError,
+    NoServersError,
+    OSError,  # ConnectionError, timeouts (nats' TimeoutError is one too)
+)
+OUTAGE_RETRY_FIRST_SECONDS = 0.5
+OUTAGE_RETRY_MAX_SECONDS = 5.0  # well under ack_wait, which every wait resets
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from, means "unreachable": libraries
+    wrap driver errors (eventsourcing, SQLAlchemy), so the whole chain is examined."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, PermanentError):
+            return False
+        if isinstance(current, OUTAGE_ERRORS) or (isinstance(current, sa.DBAPIError) and current.connection_invalidated):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def log_ids(delivery: Delivery) -> dict[str, str]:
+    """The ids every log line about this delivery carries."""
+    return {
+        "correlation_id": delivery.headers.get("Fp-Correlation-Id", delivery.message_id),
+        "causation_id": delivery.message_id,
+    }
+
+
+def logging_for(delivery: Delivery):
+    """Binds the delivery's correlation and causation ids to every log line inside
+    (also in worker threads: asyncio.to_thread copies the context)."""
+    return structlog.contextvars.bound_contextvars(**log_ids(delivery))
 
 
 @dataclass(frozen=True)
@@ -98,6 +152,7 @@ class DurableConsumer:
         self._protect_raw = protect_raw or (lambda d: {"raw_base64": base64.b64encode(d.body).decode()})
         # Whether the broker knows this durable consumer: readiness depends on it.
         self.present = False
+        self._stop = asyncio.Event()  # replaced by run()'s: an outage wait ends with it
 
     async def run(self, connection: Client, stop: asyncio.Event) -> None:
         """Pull and handle until stopped; survives broker restarts (nats-py reconnects)."""
@@ -106,6 +161,7 @@ class DurableConsumer:
         request = json.dumps({"batch": self.spec.batch_size, "expires": int(self.spec.pull_expires_seconds * 1e9)}).encode()
         next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.spec.stream}.{self.spec.durable}"
         missing_for = 0.0
+        self._stop = stop
         try:
             await self._check_presence(connection)
             while not stop.is_set():
@@ -172,53 +228,80 @@ class DurableConsumer:
 
     async def handle_many(self, raws: list) -> None:
         if self._batch_handler is None or len(raws) < 2:
-            for raw in raws:
-                await self.handle_one(raw)
+            for index, raw in enumerate(raws):
+                await self.handle_one(raw, held=raws[index + 1 :])
             return
         deliveries = [delivery_of(raw) for raw in raws]
         started = time.perf_counter()
+        # One transaction for all: what is logged inside was caused by every one of them.
+        ids = [log_ids(delivery) for delivery in deliveries]
         try:
-            outcomes = await self._batch_handler(deliveries)
+            with structlog.contextvars.bound_contextvars(
+                correlation_id=[i["correlation_id"] for i in ids], causation_id=[i["causation_id"] for i in ids]
+            ):
+                outcomes = await self._batch_handler(deliveries)
         except Exception as error:  # noqa: BLE001 - one at a time decides retries and dead letters
             log.info("batch_fell_back_to_single_messages", size=len(raws), error=repr(error))
-            for raw in raws:
-                await self.handle_one(raw)
+            for index, raw in enumerate(raws):
+                await self.handle_one(raw, held=raws[index + 1 :])
             return
         each = (time.perf_counter() - started) / len(raws)
         for raw, delivery, outcome in zip(raws, deliveries, outcomes, strict=True):
-            await raw.ack()
+            await raw.ack()  # nothing is logged here: no ids to bind
             kind = message_type(delivery.subject)
             self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
             self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(each)
 
-    async def handle_one(self, raw) -> None:
+    async def handle_one(self, raw, held: list | None = None) -> None:
+        """`held`: the messages pulled behind this one, kept alive during an outage."""
         delivery = delivery_of(raw)
         kind = message_type(delivery.subject)
-        structlog.contextvars.bind_contextvars(
-            correlation_id=delivery.headers.get("Fp-Correlation-Id", delivery.message_id),
-            causation_id=delivery.message_id,
-        )
         started = time.perf_counter()
-        try:
-            outcome = await self._handler(delivery)
-        except PermanentError as error:
-            await self._dead_letter(delivery, "permanent", error)
-            await raw.ack()
-        except Exception as error:  # noqa: BLE001 - any failure is retried, then dead-lettered
-            if delivery.num_delivered >= self.spec.max_attempts:
-                await self._dead_letter(delivery, "max_attempts", error)
+        with logging_for(delivery):
+            try:
+                outcome = await self._handle_through_outages(raw, delivery, held or [])
+            except PermanentError as error:
+                await self._dead_letter(delivery, "permanent", error)
                 await raw.ack()
+            except Exception as error:  # noqa: BLE001 - any failure is retried, then dead-lettered
+                if is_outage(error):  # stopping during an outage: the broker redelivers it later
+                    log.warning("message_left_for_redelivery", subject=delivery.subject, error=repr(error))
+                elif delivery.num_delivered >= self.spec.max_attempts:
+                    await self._dead_letter(delivery, "max_attempts", error)
+                    await raw.ack()
+                else:
+                    delay = self.spec.backoff_seconds[min(delivery.num_delivered - 1, len(self.spec.backoff_seconds) - 1)]
+                    log.warning("message_retry", subject=delivery.subject, attempt=delivery.num_delivered, delay=delay, error=repr(error))
+                    self._metrics.messages_in.labels(self._metrics.service, kind, "retry").inc()
+                    await raw.nak(delay=delay)
             else:
-                delay = self.spec.backoff_seconds[min(delivery.num_delivered - 1, len(self.spec.backoff_seconds) - 1)]
-                log.warning("message_retry", subject=delivery.subject, attempt=delivery.num_delivered, delay=delay, error=repr(error))
-                self._metrics.messages_in.labels(self._metrics.service, kind, "retry").inc()
-                await raw.nak(delay=delay)
-        else:
-            await raw.ack()
-            self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
-        finally:
-            self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
+                await raw.ack()
+                self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
+            finally:
+                self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(time.perf_counter() - started)
+
+    async def _handle_through_outages(self, raw, delivery: Delivery, held: list) -> str:
+        """The handler's outcome; while the infrastructure is unreachable, hold the
+        message (no nak: that would use up an attempt) and try again."""
+        wait = OUTAGE_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                return await self._handler(delivery)
+            except Exception as error:
+                if not is_outage(error) or self._stop.is_set():
+                    raise
+                log.warning("store_unreachable_holding_message", subject=delivery.subject, retry_in=wait, error=repr(error))
+                self._metrics.messages_in.labels(self._metrics.service, message_type(delivery.subject), "outage").inc()
+            for message in (raw, *held):  # resets ack_wait: no redelivery meanwhile
+                try:
+                    await message.in_progress()
+                except Exception:  # noqa: BLE001 - the broker may be the one that is down
+                    pass
+            try:
+                await asyncio.wait_for(self._stop.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+            wait = min(wait * 2, OUTAGE_RETRY_MAX_SECONDS)
 
     async def _dead_letter(self, delivery: Delivery, reason: str, error: Exception) -> None:
         log.error("message_dead_lettered", subject=delivery.subject, reason=reason, error=repr(error), attempts=delivery.num_delivered)

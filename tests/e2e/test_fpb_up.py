@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,33 @@ import pytest
 
 FPB = str(Path(sys.executable).with_name("fpb"))
 SAMPLES = Path(__file__).parent.parent / "samples" / "inbound"
+CHINA = timezone(timedelta(hours=8))
+
+
+def demo_year() -> int:
+    """The year `fpb up --demo` loads: the last complete year, in county time (cli/main.py)."""
+    return datetime.now(CHINA).year - 1
+
+
+def read_model_totals(reporting: str) -> dict:
+    """Accepted and rejected records, and the cases (id -> number), as reporting has them."""
+    submissions = httpx.get(f"{reporting}/reports/submissions").json()
+    return {
+        "accepted": sum(row["accepted"] for row in submissions["accepted"]),
+        "rejected": sum(row["rejected"] for row in submissions["rejected"]),
+        "cases": {row["case_id"]: row["case_number"] for row in httpx.get(f"{reporting}/reports/cases").json()["rows"]},
+    }
+
+
+def totals_once_settled(reporting: str, reached=lambda totals: True) -> dict:
+    """The totals once `reached(totals)` holds and nothing changes any more: so a count
+    that went past the expected one is seen, not a moment on the way to it."""
+    deadline = time.monotonic() + 60
+    while not reached(read_model_totals(reporting)):
+        assert time.monotonic() < deadline, f"read models never reached the expected totals: {read_model_totals(reporting)}"
+        time.sleep(0.5)
+    wait_until_settled(reporting)
+    return read_model_totals(reporting)
 
 
 def fpb(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -82,10 +110,12 @@ def test_the_demo_year_of_subsidies_is_paid_reconciled_and_its_planted_irregular
 
 def test_fpb_publish_prints_pubacks_then_receipts_for_valid_invalid_and_duplicate_records(platform):
     data_dir, endpoints, _ = platform
+    reporting = endpoints["services"]["reporting"]
     sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())
     valid = dict(sample["message"], record_id="PSB-E2E-0001")
     invalid = dict(valid, record_id="PSB-E2E-0002", data=dict(valid["data"], mother_id_number="130132199001011230"))
     lines = "\n".join(json.dumps(m, ensure_ascii=False) for m in (valid, invalid, valid))
+    before = totals_once_settled(reporting)
     result = fpb("publish", "-", data_dir=data_dir, stdin=lines)
     assert result.returncode == 1, result.stdout + result.stderr  # one record was rejected
     assert result.stdout.count("PubAck") == 3
@@ -97,6 +127,10 @@ def test_fpb_publish_prints_pubacks_then_receipts_for_valid_invalid_and_duplicat
     history = fpb("history", "police:PSB-E2E-0001", data_dir=data_dir)
     assert history.returncode == 0 and "Submission.Accepted" in history.stdout and "执法大队" in history.stdout
 
+    after = totals_once_settled(reporting, lambda t: t["accepted"] > before["accepted"] and t["rejected"] > before["rejected"])
+    assert after["accepted"] == before["accepted"] + 1, "the valid record once; its duplicate adds nothing"
+    assert after["rejected"] == before["rejected"] + 1, "the invalid record"
+
 
 def test_a_record_republished_after_the_broker_window_gets_a_duplicate_receipt(platform):
     import asyncio
@@ -104,8 +138,10 @@ def test_a_record_republished_after_the_broker_window_gets_a_duplicate_receipt(p
     import nats
 
     data_dir, endpoints, _ = platform
+    reporting = endpoints["services"]["reporting"]
     sample = json.loads((SAMPLES / "hotline.tip.received.v1.json").read_text())
     message = dict(sample["message"], record_id="HL-E2E-0001")
+    tip_year = datetime.fromisoformat(message["occurred_at"]).astimezone(CHINA).year
 
     async def publish_twice() -> list[dict]:
         connection = await nats.connect(endpoints["nats_url"])
@@ -122,14 +158,17 @@ def test_a_record_republished_after_the_broker_window_gets_a_duplicate_receipt(p
         await connection.close()
         return [r for r in receipts if r["record_id"] == "HL-E2E-0001"]
 
+    before = totals_once_settled(reporting)
     receipts = asyncio.run(publish_twice())
     assert len(receipts) == 2
     assert receipts[0]["submission_id"] == receipts[1]["submission_id"]
     assert sorted(r["duplicate"] for r in receipts) == [False, True]  # either may arrive first
-    reporting = endpoints["services"]["reporting"]
-    time.sleep(1.5)
-    tip_cases = [c for c in httpx.get(f"{reporting}/reports/cases").json()["rows"]]
-    assert len({c["case_id"] for c in tip_cases}) == len(tip_cases)
+
+    after = totals_once_settled(reporting, lambda t: len(t["cases"]) > len(before["cases"]))
+    assert after["accepted"] == before["accepted"] + 1, "the republished tip is not a second submission"
+    assert len(after["cases"]) == len(before["cases"]) + 1, "exactly one case for the tip"
+    [new_case] = set(after["cases"]) - set(before["cases"])
+    assert after["cases"][new_case].startswith(f"ZF-{tip_year}-"), "numbered in the year the tip was made"
 
 
 async def _append(receipts: list, message) -> None:
@@ -186,15 +225,16 @@ def test_fpb_audit_verify_finds_every_store_intact(platform):
 
 def test_fpb_cases_lists_shows_and_replays_the_case_stream(platform):
     data_dir, _, _ = platform
+    demo_case = rf"ZF-{demo_year()}-[0-9A-F]{{8}}"  # the demo's tips were made in the demo year
     listed = fpb("cases", "list", data_dir=data_dir)
-    assert listed.returncode == 0 and "ZF-2025-" in listed.stdout
-    case_number = re.search(r"ZF-2025-[0-9A-F]{8}", listed.stdout).group(0)
+    assert listed.returncode == 0 and re.search(demo_case, listed.stdout), listed.stdout
+    case_number = re.search(demo_case, listed.stdout).group(0)
     shown = fpb("cases", "show", case_number, data_dir=data_dir)
     assert shown.returncode == 0 and case_number in shown.stdout
     watched = fpb("cases", "watch", "--from-start", "--count", "5", data_dir=data_dir)
     assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert len(re.findall(r"ZF-2025-[0-9A-F]{8}", watched.stdout)) == 5
-    missing = fpb("cases", "show", "ZF-2025-00000000", data_dir=data_dir)
+    assert len(re.findall(demo_case, watched.stdout)) == 5
+    missing = fpb("cases", "show", f"ZF-{demo_year()}-00000000", data_dir=data_dir)
     assert missing.returncode != 0
 
 

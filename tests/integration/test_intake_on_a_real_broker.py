@@ -63,7 +63,7 @@ async def test_intake_reports_ready_and_exports_metrics(nats_server, js, store_u
         transport = httpx.ASGITransport(app=service.http)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             ready = await eventually(lambda: client.get("/readyz"))
-            assert ready.status_code == 200 and ready.json()["checks"] == {"broker": True, "store": True, "consumers": True}
+            assert ready.status_code == 200 and ready.json()["checks"] == {"broker": True, "store": True, "consumers": True, "key_store": True}
             metrics = (await client.get("/metrics")).text
             history = (await client.get(f"/history/health:{message['record_id']}")).json()
     assert 'fpb_messages_in_total{outcome="ok",service="intake",type="county.health.death.reported"} 1.0' in metrics

@@ -59,6 +59,8 @@ class TestStore(ServiceApplication):
     name = "test"
 
 
+# Fast, in memory here; tests/integration/test_store_checks_on_every_backend.py runs the
+# same tests on SQLite and PostgreSQL with this fixture overridden.
 @pytest.fixture
 def store() -> TestStore:
     return TestStore("memory://")

@@ -1,4 +1,7 @@
-"""Intake's use case: a record is validated, then accepted or rejected, exactly once."""
+"""Intake's use case: a record is validated, then accepted or rejected, exactly once.
+
+On the in-memory store of tests/unit/conftest.py; tests/integration/test_store_checks_on_every_backend.py
+runs the tests that touch the store again on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.enforcement.application.cases import open_case_from_tip
-from services.enforcement.domain.case import Case, case_id_for
+from services.enforcement.application.cases import tip_decider
+from services.enforcement.domain.case import Case, anonymous_case_id, case_id_for
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.application.applications import Applications
 from services.verification.domain.application_file import ApplicationFile, application_file_id
@@ -27,6 +27,8 @@ APPLICATION_SUBJECT = accepted_subject(APPLICATION)
 TIP_SUBJECT = accepted_subject(TIP)
 # Without a key store: the personal checks ask for information (tests/unit/test_application_lifecycle.py covers them).
 open_application = Applications(load_policy_table(), WorkingCalendar(), protector=None).open_application
+TIP_KEY = bytes(range(32))  # enforcement's anonymous-tip key, in tests
+open_case_from_tip = tip_decider(TIP_KEY)
 OPENED_AND_CHECKED = ["ApplicationFile.Opened", "ApplicationFile.DocumentsChecked", "Claim.Created", "Claim.Claimed"]
 
 
@@ -38,6 +40,8 @@ class EnforcementStore(ServiceApplication):
     name = "enforcement"
 
 
+# Fast, in memory here; tests/integration/test_store_checks_on_every_backend.py runs the
+# same tests on SQLite and PostgreSQL with these store fixtures overridden.
 @pytest.fixture
 def verification_store() -> VerificationStore:
     return VerificationStore("memory://")
@@ -166,7 +170,9 @@ def test_an_anonymous_tips_case_keeps_nothing_that_leads_back_to_the_tipster(acc
     [case] = decide_and_save(enforcement_store, open_case_from_tip, message)
 
     stored = enforcement_store.find(case.id)
-    assert stored.id == case_id_for("hotline_tip", submission.submission_id), "still one case per tip"
+    assert stored.id == anonymous_case_id(TIP_KEY, submission.submission_id), "still one case per tip, under enforcement's key"
+    assert stored.id != case_id_for("hotline_tip", submission.submission_id), "the submission id alone does not find the case"
+    assert stored.id != anonymous_case_id(bytes(32), submission.submission_id), "nor does it under another key"
     assert (stored.anonymous, stored.source_ref, stored.record_id, stored.channel) == (True, "", None, None)
     [opened] = [e for e in enforcement_store.events.get(case.id)]
     assert submission.record_id not in repr(vars(opened)) and submission.submission_id not in repr(vars(opened))

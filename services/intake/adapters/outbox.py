@@ -40,7 +40,7 @@ def accepted_messages(notification_id: int, event: Any) -> Sequence[OutgoingMess
     submission_id = str(event.originator_id)
     payload = SubmissionAcceptedV1(
         submission_id=submission_id,
-        record_id=event.record_id,
+        record_id=chain_id(event),
         source=event.source,
         schema=event.schema,
         kind=event.kind,
@@ -60,13 +60,24 @@ def accepted_messages(notification_id: int, event: Any) -> Sequence[OutgoingMess
         event_type=SUBMISSION_ACCEPTED,
         event_id=event_id,
         producer=SERVICE,
-        correlation_id=event.record_id,
-        causation_id=event.record_id,
+        correlation_id=chain_id(event),
+        causation_id=chain_id(event),
         payload=payload,
         subject=accepted_subject(event.kind),
     )
     receipt = Receipt(record_id=event.record_id, accepted=True, submission_id=submission_id)
     return (integration, receipt_message(event.source, receipt, f"{event_id}-receipt"))
+
+
+def chain_id(event: Any) -> str:
+    """The record id the platform passes on (and the correlation id of the chain an accepted
+    record starts): the publisher's, except for an anonymous tip. Its record id is the
+    hotline's own call record, and what intake publishes travels into every service's
+    streams, headers and logs: an anonymous tip is named by its submission instead. Only
+    the hotline's own receipt carries its record id back."""
+    if event.kind == "hotline.tip.received" and event.data.get("anonymous") is True:
+        return str(event.originator_id)
+    return event.record_id
 
 
 def rejected_messages(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts.asyncapi import Channel, asyncapi_document
+from services.intake.entrypoints.inbox import CONSUMERS
+from shared.contracts.asyncapi import Channel, RejectedRecordV1, asyncapi_document, dead_letters
 from shared.contracts.events.intake import SubmissionAcceptedV1, SubmissionRejectedV1, accepted_subject, rejected_subject
 from shared.contracts.inbound import Envelope
 from shared.contracts.inbound_models import DATA_MODELS_V1
@@ -26,5 +27,8 @@ def document() -> dict[str, Any]:
         Channel(accepted_subject("{kind}"), "intake.submission.accepted.v1", SubmissionAcceptedV1, "An accepted record, routed to its section"),
         Channel(rejected_subject("{source}"), "intake.submission.rejected.v1", SubmissionRejectedV1, "A rejected record's reasons"),
         Channel("fp.receipts.{source}", "receipt", Receipt, "One receipt per inbound record (CONTRACT.md)", None),
+        Channel("fp.dlq.intake.rejected.{source}", "intake.rejected_record.v1", RejectedRecordV1,
+                "A rejected record with its (encrypted) bytes, for whoever corrects it at the source", None),
+        *dead_letters("intake", CONSUMERS),
     ]
     return asyncapi_document("intake", "Validates, de-duplicates and routes every inbound record", receives, sends)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from services.intake.application.handlers import Accepted, AlreadyHandled, Duplicate, IntakeUseCase, Outcome, Rejected
 from shared.contracts.receipts import Receipt, receipt_message
-from shared.messaging.consumer import Delivery
+from shared.messaging.consumer import Delivery, logging_for
 from shared.messaging.publisher import Publisher
 from shared.messaging.topology import ConsumerSpec
 from shared.observability.metrics import ServiceMetrics
@@ -35,7 +35,11 @@ class InboxEntrypoint:
     async def handle_many(self, deliveries: list[Delivery]) -> list[str]:
         """Records a batch in one transaction; then acts on each outcome."""
         outcomes = await asyncio.to_thread(self._use_case.record_many, deliveries)
-        return [await self._after(delivery, outcome) for delivery, outcome in zip(deliveries, outcomes, strict=True)]
+        results = []
+        for delivery, outcome in zip(deliveries, outcomes, strict=True):
+            with logging_for(delivery):  # what follows concerns this delivery alone
+                results.append(await self._after(delivery, outcome))
+        return results
 
     async def _after(self, delivery: Delivery, outcome: Outcome) -> str:
         match outcome:

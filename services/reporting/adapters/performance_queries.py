@@ -16,9 +16,10 @@ from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 
 from services.reporting.adapters.tables import application_steps, case_milestones, cases, ratings
 from services.reporting.domain.processing_time import DECISIONS, STOPS, Step
+from services.reporting.domain.statuses import FINAL_CASE_STATUSES
 
 GROUP_COLUMNS = {"township": "township_code", "section": "section"}
-CLOSED_CASE_STATES = ("concluded", "closed")
+CLOSED_CASE_STATES = tuple(sorted(FINAL_CASE_STATUSES))
 
 
 class PerformanceQueries:

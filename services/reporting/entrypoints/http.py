@@ -17,6 +17,7 @@ from services.reporting.application.statistical_report import Sheet, sex_ratio_s
 from services.reporting.application.projector import Projector
 from services.reporting.application.sex_ratio_report import GROUPS, sex_ratio_report
 from services.reporting.domain.sex_ratio import SexRatioBand, months_of
+from services.reporting.domain.statuses import FINAL_APPLICATION_STATUSES, FINAL_CASE_STATUSES, is_open
 from services.reporting.entrypoints.routes import CONSUMERS
 from services.reporting.entrypoints.subsidies import statistical_subsidy_sheet
 from shared.contracts.townships import TOWNSHIPS
@@ -56,15 +57,22 @@ def add_report_routes(http: FastAPI, read_models: ReadModelStore, projector: Pro
             row["township_name"] = TOWNSHIPS.get(row["township_code"], "")
         return {"title": "明细记录 Records", "filter": where, "offset": offset, "rows": rows}
 
+    open_query = Query(None, alias="open", description="true: only the open ones (not in a final status); false: only the finished ones")
+
+    async def rows_by_status(table: str, status: str | None, open_only: bool | None, final: frozenset[str]) -> list[dict[str, Any]]:
+        rows = await asyncio.to_thread(read_models.rows, table, **({"status": status} if status else {}))
+        if open_only is None:
+            return rows
+        return [row for row in rows if is_open(row["status"], final) == open_only]
+
     @http.get("/reports/applications", summary="申请件 Applications")
-    async def applications(status: str | None = None) -> dict[str, Any]:
-        where = {"status": status} if status else {}
-        return {"title": "申请件 Applications", "rows": await asyncio.to_thread(read_models.rows, "rm_applications", **where)}
+    async def applications(status: str | None = None, open_only: bool | None = open_query) -> dict[str, Any]:
+        rows = await rows_by_status("rm_applications", status, open_only, FINAL_APPLICATION_STATUSES)
+        return {"title": "申请件 Applications", "rows": rows}
 
     @http.get("/reports/cases", summary="案件 Cases")
-    async def cases(status: str | None = None) -> dict[str, Any]:
-        where = {"status": status} if status else {}
-        return {"title": "案件 Cases", "rows": await asyncio.to_thread(read_models.rows, "rm_cases", **where)}
+    async def cases(status: str | None = None, open_only: bool | None = open_query) -> dict[str, Any]:
+        return {"title": "案件 Cases", "rows": await rows_by_status("rm_cases", status, open_only, FINAL_CASE_STATUSES)}
 
     @http.get("/reports/sex-ratio", summary="出生人口性别比 Sex ratio at birth")
     async def sex_ratio(

@@ -12,7 +12,7 @@ from shared.contracts.integration import EventType, register
 
 class SubmissionAcceptedV1(BaseModel):
     submission_id: str
-    record_id: str
+    record_id: str = Field(description="The publisher's record id; for an anonymous tip the submission id (the call record stays with the hotline)")
     source: str
     schema_: str = Field(alias="schema", serialization_alias="schema")
     kind: str = Field(description="e.g. police.birth.registered, township.application.submitted")
