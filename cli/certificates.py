@@ -41,9 +41,10 @@ def verify(
     raise typer.Exit(1)
 
 
-def drive_demo_applications(verification_url: str, say: Any = console.print) -> None:
-    """`fpb up --demo`: officers work the demo's applications (cli/demo/applications_driver.py)."""
+def drive_demo_applications(verification_url: str, say: Any = console.print, enforcement_url: str | None = None) -> None:
+    """`fpb up --demo`: officers work the demo's applications (cli/demo/applications_driver.py);
+    the revocations name cases the Enforcement Brigade opens in enforcement."""
     from cli.demo.applications_driver import drive_applications
 
     with console.status("officers are working the demo applications…"):
-        drive_applications(verification_url, say)
+        drive_applications(verification_url, say, enforcement_url=enforcement_url)

@@ -70,7 +70,7 @@ def up(
         if demo:
             year, held_back = publish_demo(platform.nats_url or "")
             drive_demo_cases(platform.endpoints()["services"]["enforcement"], console.print)
-            drive_demo_applications(platform.endpoints()["services"]["verification"], console.print)
+            drive_demo_applications(platform.endpoints()["services"]["verification"], console.print, platform.endpoints()["services"]["enforcement"])
             drive_demo_assistance(platform.endpoints()["services"]["verification"], platform.nats_url or "", year, held_back)
         console.print("Press Ctrl-C to stop.")
         while not stop.wait(0.5):

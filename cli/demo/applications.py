@@ -1,16 +1,27 @@
 """Demo applications filed by the township offices (re-birth approval, first-child
 registration card, only-child honor certificate, exam bonus qualification) and the
 citizens' satisfaction ratings of them on the online service hall. Mixed into the
-demo builder in demo_data.py, which provides rng, people, add, day, clamp, township."""
+demo builder in demo_data.py, which provides rng, people, add, day, clamp, township.
+
+Dates, when the demo year is past (`fpb up --demo` publishes last year's records now):
+the county judges a township's report by when the county itself received it (intake's
+broker time, rule C-3), and starts the statutory clock there. Published now, a past
+year's applications would all be "reported" months late. So the applications are the
+bureau's current caseload instead: the township received each one as many days before
+the demo runs as it would have before reporting it (mostly 1-10 days, some 16-30: a
+realistic mix of on-time and late reports), and dates its report the day before (a few
+late ones backdate theirs, which C-4 flags). Exam filings then fall outside the
+March-April window unless the demo runs in spring (EX-2 flags them: a late filing). The
+rest of the year is generated as before (the same random draws)."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cli.demo import texts
-from cli.demo.people import Person, iso_day, moment, years_before
+from cli.demo.people import CST, Person, iso_day, moment, years_before
 from shared.contracts.townships import TOWNSHIPS
 
 CERTIFICATE_KINDS = ("first_child_registration", "only_child_honor_certificate")
@@ -57,7 +68,15 @@ class ApplicationsMixin:
                 late = rng.random() < 0.12  # some townships pass applications on after the time limit
                 submitted = self.clamp(received + timedelta(days=rng.randint(16, 30) if late else rng.randint(1, 10)))
                 application_id = self._application_id(code)
-                self.add(moment(rng, submitted), "township", "township.application.submitted", {
+                when = moment(rng, submitted)
+                filed_now = self._filing_now()
+                if filed_now is not None:  # the current caseload (module docstring)
+                    lag = (submitted - received).days
+                    received = filed_now - timedelta(days=lag)
+                    backdated = lag > 15 and paper.random() < 0.3
+                    reported_on = received + timedelta(days=2) if backdated else filed_now - timedelta(days=1)
+                    when = datetime.combine(reported_on, when.time(), tzinfo=CST)
+                self._add_filing(filed_now, when, "township", "township.application.submitted", {
                     "application_id": application_id,
                     "kind": kind,
                     "applicant_id_number": applicant.id_number,
@@ -67,7 +86,20 @@ class ApplicationsMixin:
                 }, code)
                 chance = 0.6 if kind in CERTIFICATE_KINDS else 0.3 if kind == "rebirth_approval" else 0
                 if (kind, i) == (CERTIFICATE_KINDS[0], 0) or rng.random() < chance:
-                    self._rating(application_id, submitted + timedelta(days=rng.randint(3, 30)))
+                    self._rating(application_id, submitted + timedelta(days=rng.randint(3, 30)), after=when if filed_now else None)
+
+    def _filing_now(self: Any) -> date | None:
+        """The day the demo runs, when the demo year is already over; else None (dates stay in the year)."""
+        today = datetime.now(CST).date()
+        return today if self.end < today else None
+
+    def _add_filing(self: Any, filed_now: date | None, when: datetime, source: str, kind: str, data: dict[str, Any], township: str | None = None) -> None:
+        if filed_now is None:
+            self.add(when, source, kind, data, township)
+            return
+        from cli.demo.records import _Pending  # the current caseload lies outside the demo year that add() guards
+
+        self.pending.append(_Pending(when, source, kind, data, township))
 
     def _paperwork(self: Any, paper: random.Random, kind: str, code: str, details: dict[str, Any], flawed: bool) -> None:
         """Documents filed (now and then one is forgotten) and the township officer who filed it.
@@ -89,13 +121,19 @@ class ApplicationsMixin:
         self.app_numbers[code] = self.app_numbers.get(code, 0) + 1
         return f"APP-{code}-{self.year}-{self.app_numbers[code]:04d}"
 
-    def _rating(self: Any, application_id: str, day: date) -> None:
+    def _rating(self: Any, application_id: str, day: date, after: datetime | None = None) -> None:
+        """`after`: the current caseload's report; the rating follows it within the hour
+        (same draws as a rating within the year, so the rest of the year stays as it was)."""
         if day > self.end:
             return
         score = self.rng.choices((5, 4, 3, 2, 1), weights=(55, 25, 10, 6, 4))[0]
         comment = self.rng.choice(texts.SATISFACTION_COMMENTS[score]) if self.rng.random() < 0.45 else None
-        self.add(moment(self.rng, day, 7, 22), "online_hall", "online_hall.satisfaction.rated",
-                 {"application_id": application_id, "score": score, "comment": comment})
+        when = moment(self.rng, day, 7, 22)
+        data = {"application_id": application_id, "score": score, "comment": comment}
+        if after is not None:
+            self._add_filing(after.date(), after + timedelta(minutes=when.minute + 1), "online_hall", "online_hall.satisfaction.rated", data)
+            return
+        self.add(when, "online_hall", "online_hall.satisfaction.rated", data)
 
     def _couple(self: Any, youngest: int, oldest: int, on: date) -> tuple[Person, Person]:
         wife = self.people.aged("F", youngest, oldest, on)

@@ -1,25 +1,43 @@
 """`fpb up --demo`: county officers work the demo applications over HTTP, so that every
 kind shows every state: awaiting a decision, information requested, withdrawn,
 approved, refused, published, certificate issued, and revoked after an enforcement
-case. Steps are dated a few days after the township's report (never in the future),
-as the paper files were; what is left open is overdue, as some files are.
+case. Steps are dated a few days after the county received the report, never in the
+future: the demo's applications arrive as it runs (cli/demo/applications.py), so most
+steps fall on the day itself, and what is left open runs on its statutory clock.
+
+A revocation names a real enforcement case: the Enforcement Brigade opens one by hand
+(enforcement's POST /cases), and revokes once verification has heard of it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
+CHINA = timezone(timedelta(hours=8))
 # Officers of the owning sections: a clerk checks and asks, a chief decides.
 SECTION_CODES = {"法规科": "FG", "县直科": "XZ", "扶助中心": "FZ"}
 ENFORCEMENT_OFFICER = {"id": "ZF-03", "section": "执法大队"}
 SUPPORTING = ["结婚证", "户口簿", "出生医学证明", "病残儿医学鉴定证明", "再婚结婚证", "离婚证明"]
 # What happens to the n-th application of a kind (cycled): enough of each for every state.
 PLAN = ("full", "leave", "ask", "withdraw", "decide", "publish", "full", "revoke", "full", "full")
+OpenCase = Callable[[dict[str, Any]], "str | None"]  # an application's row -> the number of the case opened on it
+
+
+def enforcement_cases(enforcement_url: str, today: date) -> OpenCase:
+    """Opens a case by hand in enforcement (category 证件办理) for an application found falsified."""
+
+    def open_case(row: dict[str, Any]) -> str | None:
+        response = httpx.post(f"{enforcement_url}/cases", timeout=30, json={
+            "officer": ENFORCEMENT_OFFICER, "reference": f"DEMO-{row['application_id']}", "category": "certificate_service",
+            "township_code": row.get("township_code"), "summary": "群众举报申请材料系伪造，立案核查", "received_on": today.isoformat()})
+        return response.json()["case_number"] if response.status_code == 201 else None
+
+    return open_case
 
 
 def officer(section: str, role: int) -> dict[str, str]:
@@ -47,8 +65,8 @@ def rows_once_settled(client: httpx.Client, path: str, params: dict[str, Any], t
 
 
 class FileWorker:
-    def __init__(self, client: httpx.Client, today: date) -> None:
-        self.client, self.today = client, today
+    def __init__(self, client: httpx.Client, today: date, open_case: OpenCase | None = None, timeout: float = 30.0) -> None:
+        self.client, self.today, self.open_case, self.timeout = client, today, open_case, timeout
 
     def step(self, application_id: str, name: str, who: dict[str, str], on: date, **body: Any) -> dict[str, Any] | None:
         response = self.client.post(f"/applications/{application_id}/{name}", json={"officer": who, "on": min(on, self.today).isoformat(), **body})
@@ -87,19 +105,37 @@ class FileWorker:
         issued = self.step(application_id, "issue-certificate", publisher, start + timedelta(days=16))
         if issued is None or plan != "revoke":
             return (issued or published)["status"]
-        revoked = self.step(application_id, "revoke", ENFORCEMENT_OFFICER, start + timedelta(days=75),
-                            reason="经举报核查，申请材料系伪造", enforcement_case=f"ZF-DEMO-{application_id[-4:]}")
+        case_number = self.open_case(row) if self.open_case else None
+        revoked = self.revoke(application_id, case_number, start + timedelta(days=75)) if case_number else None
         return (revoked or issued)["status"]
+
+    def revoke(self, application_id: str, case_number: str, on: date) -> dict[str, Any] | None:
+        """Revokes naming the case, waiting until verification has heard of it (case.opened)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            response = self.client.post(f"/applications/{application_id}/revoke", json={
+                "officer": ENFORCEMENT_OFFICER, "on": min(on, self.today).isoformat(), "reason": "经举报核查，申请材料系伪造",
+                "enforcement_case": case_number})
+            unknown_case = response.status_code == 422 and response.json()["detail"][0]["field"] == "enforcement_case"
+            if not unknown_case or time.monotonic() > deadline:
+                return response.json() if response.status_code == 200 else None
+            time.sleep(0.5)
 
 
 def drive_applications(verification_url: str, say: Callable[[str], Any] = print, today: date | None = None,
-                       timeout: float = 120.0, client: httpx.Client | None = None) -> dict[str, dict[str, int]]:
+                       timeout: float = 120.0, client: httpx.Client | None = None, enforcement_url: str | None = None,
+                       open_case: OpenCase | None = None) -> dict[str, dict[str, int]]:
     """Work every demo application per PLAN; returns the count of states per kind.
-    `client` replaces the HTTP client (tests pass an in-process one)."""
+    `client` replaces the HTTP client (tests pass an in-process one); cases for the
+    revocations are opened in enforcement at `enforcement_url` (or by `open_case`);
+    without either, nothing is revoked."""
     states: dict[str, dict[str, int]] = {}
+    today = today or datetime.now(CHINA).date()  # verification's "today": steps are dated in China time
+    if open_case is None and enforcement_url:
+        open_case = enforcement_cases(enforcement_url, today)
     with client or httpx.Client(base_url=verification_url, timeout=30) as http:
         rows = wait_for_applications(http, timeout)
-        worker = FileWorker(http, today or date.today())
+        worker = FileWorker(http, today, open_case, timeout)
         by_kind: dict[str, list[dict[str, Any]]] = {}
         for row in sorted(rows, key=lambda r: r["application_id"]):
             by_kind.setdefault(row["kind"], []).append(row)

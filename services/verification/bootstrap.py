@@ -40,6 +40,7 @@ from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
 from shared.observability.logging import configure_logging
+from shared.observability.once import CountedOnce
 from shared.privacy.keys import open_protector
 from shared.privacy.protection import keys_for_batch
 from shared.runtime import Service, run_until_signalled
@@ -110,7 +111,9 @@ def bootstrap(settings: VerificationSettings) -> Service:
     service = finish(wiring, [consumer, link_consumer], make_resolve(wiring.store), document, closers=[protector.close] if protector else [])
     today = clock(settings)
     commands = OfficerCommands(wiring.store, applications, wake=wiring.relay.wake)
-    queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store))
+    breaches = CountedOnce(settings.store_url, NAME, wiring.metrics.deadline_breaches.labels(NAME, "application").inc)
+    service.closers.append(breaches.close)
+    queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store), breaches)
     install_error_handlers(service.http)
     service.http.include_router(verification_routes(commands, queries, today))
     index_rows = IndexRows(settings.store_url)

@@ -1,6 +1,7 @@
 """Each kind of application from a township's publish to an issued (or refused)
 certificate, on the platform started as a user starts it (`fpb up`), driven through
-`fpb publish`, the officers' HTTP commands, `fpb certificate verify` and `fpb history`."""
+`fpb publish`, the officers' HTTP commands, `fpb certificate verify` and `fpb history`; a
+revocation names a case the Enforcement Brigade opened in enforcement."""
 
 from __future__ import annotations
 
@@ -148,7 +149,19 @@ def test_the_history_as_of_a_moment_in_the_middle_shows_the_approval_but_not_yet
 def test_a_certificate_revoked_after_an_enforcement_case_is_reported_as_not_valid(platform):
     data_dir, url = platform
     code = httpx.get(f"{url}/applications/APP-E2E-4").json()["certificate"]["code"]
-    step(url, "APP-E2E-4", "revoke", "ZF-07", "执法大队", reason="户籍证明系伪造", enforcement_case="ZF-2026-00E2E004")
+    officer = {"id": "ZF-07", "section": "执法大队"}
+    revoke = {"officer": officer, "reason": "户籍证明系伪造"}
+    unknown = httpx.post(f"{url}/applications/APP-E2E-4/revoke", json={**revoke, "enforcement_case": "ZF-2026-00E2E004"})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "enforcement_case", unknown.text
+    enforcement = json.loads((data_dir / "endpoints.json").read_text())["services"]["enforcement"]
+    opened = httpx.post(f"{enforcement}/cases", json={"officer": officer, "reference": "E2E-REVOKE-4", "category": "certificate_service",
+                                                      "township_code": "130132104", "summary": "举报户籍证明系伪造，立案核查", "received_on": TODAY.isoformat()})
+    assert opened.status_code == 201, opened.text
+    deadline = time.monotonic() + 30
+    while (revoked := httpx.post(f"{url}/applications/APP-E2E-4/revoke", json={**revoke, "enforcement_case": opened.json()["case_number"]})).status_code == 422:
+        assert time.monotonic() < deadline, f"verification never heard of the case: {revoked.text}"
+        time.sleep(0.3)  # verification hears of the case through case.opened
+    assert revoked.status_code == 200 and revoked.json()["revocation"]["enforcement_case"] == opened.json()["case_number"], revoked.text
 
     verified = fpb("certificate", "verify", code, data_dir=data_dir)
 

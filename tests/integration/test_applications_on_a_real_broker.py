@@ -110,3 +110,57 @@ async def test_a_satisfaction_rating_waits_for_its_application_then_is_attached(
         await js.publish(application_message.subject, application_message.body, headers={"Nats-Msg-Id": application_message.message_id})
         [attached] = await collect(js, "fp.verification.application.satisfaction_attached", 1, timeout=30)
     assert (attached["payload"]["score"], attached["payload"]["section"], attached["payload"]["township_code"]) == (5, "县直科", "130132100")
+
+
+def an_honor_application(n: int, child: str, protector) -> Submission:
+    """Couple n asks for an honor certificate for `child` (several couples may name the same child)."""
+    from datetime import date
+
+    wife = make_resident_id("130132", date(1990, 2, n), 2 * n)
+    details = {"child": {"name": "李一诺", "sex": "F", "birth_date": "2020-01-15", "id_number": child}, "household_type": "urban",
+               "commitment": "夫妻双方自愿终身只生育一个子女", "documents": ["户口簿", "出生医学证明"]}
+    subject_ref = protector.person_ref(wife)
+    submission = an_application(n, protector)
+    submission_data = {"application_id": f"APP-OC-{n}", "kind": "only_child_honor_certificate", "received_on": "2026-03-02",
+                       "applicant_id_number": protector.encrypt(subject_ref, wife, "applicant_id_number"), "spouse_id_number": None,
+                       "details": protector.encrypt(subject_ref, details, "details")}
+    return Submission(
+        source="township", record_id=f"TS-OC-{n}", schema=submission.schema, kind=submission.kind, subject=submission.subject,
+        inbox_sequence=100 + n, occurred_at=submission.occurred_at, received_at=submission.received_at, township_code="130132100",
+        routing=submission.routing, data=submission_data, person_refs={"applicant_id_number": subject_ref}, data_subject_ref=subject_ref,
+    )
+
+
+async def test_approvals_racing_for_one_childs_certificate_give_one_holder_and_a_falsification_signal(nats_server, js, store_url, key_dir, tmp_path):
+    from datetime import date
+
+    keystore_url = f"sqlite:///{tmp_path / 'keys.db'}"
+    protector = open_protector(keystore_url, key_dir)
+    child = make_resident_id("130132", date(2020, 1, 15), 14)
+    intake = IntakeStore(store_url)
+    intake.save(*[an_honor_application(n, child, protector) for n in range(1, 4)])
+    messages = [intake_translate(n.id, intake.decode(n))[0] for n in intake.read_log(0, 100)]
+    intake.close()
+    protector.close()
+    settings = VerificationSettings(nats_url=nats_server.url, store_url=store_url.replace("store.db", "verification.db"),
+                                    keystore_url=keystore_url, key_dir=key_dir, today="2026-03-10")
+    service = verification_bootstrap(settings)
+    async with running(service):
+        for message in messages:
+            await js.publish(message.subject, message.body, headers={"Nats-Msg-Id": message.message_id})
+        checked = await collect(js, "fp.verification.application.checked", 3)
+        assert {c["payload"]["blocking"] for c in checked} == {False}, "all three pass while none is approved"
+
+        transport = httpx.ASGITransport(app=service.http)
+        async with httpx.AsyncClient(transport=transport, base_url="http://verification") as http:
+            decided = await asyncio.gather(*[
+                http.post(f"/applications/APP-OC-{n}/approve", json={"officer": {"id": "XZ-02", "section": "县直科"}}) for n in range(1, 4)])
+        signals = await collect(js, "fp.verification.application.falsification_signal", 2)
+
+    approved = [f"APP-OC-{n}" for n, r in enumerate(decided, start=1) if r.status_code == 200]
+    assert len(approved) == 1, [r.text for r in decided]
+    refused = [r.json()["detail"][0] for r in decided if r.status_code != 200]
+    assert [r.status_code for r in decided].count(409) == 2
+    assert all(p["field"] == "findings" and "OC-2" in p["message"] and approved[0] in p["message"] for p in refused)
+    assert sorted(s["payload"]["application_id"] for s in signals) == sorted({f"APP-OC-{n}" for n in range(1, 4)} - set(approved))
+    assert {s["payload"]["pattern"] for s in signals} == {"certificate_already_held"}

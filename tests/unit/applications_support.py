@@ -4,8 +4,9 @@ by the test."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,10 +25,12 @@ from services.verification.entrypoints.http import (
     install_error_handlers,
     verification_routes,
 )
-from services.verification.entrypoints.routes import bind
+from services.verification.entrypoints.routes import CASE_OPENED, ENFORCEMENT_ROUTES, LIFE_EVENT_ROUTES, bind
 from shared.calendar import WorkingCalendar
+from shared.contracts.events.enforcement import CASE_OPENED as CASE_OPENED_TYPE
+from shared.contracts.events.enforcement import CaseOpenedV1
 from shared.contracts.identity import make_resident_id
-from shared.contracts.integration import read_event
+from shared.contracts.integration import make_event, read_event
 from shared.eventstore.application import ServiceApplication
 
 SUBMITTED = "township.application.submitted"
@@ -87,7 +90,7 @@ class World:
         codes = (f"CODE{n:04d}" for n in itertools.count(1))
         self.commands = OfficerCommands(self.store, self.applications, new_code=lambda: next(codes))
         self.queries = Queries(self.store, self.applications, ApplicationIndex(self.store))
-        self.routes = bind(self.applications)
+        self.routes = {**bind(self.applications), **LIFE_EVENT_ROUTES, **ENFORCEMENT_ROUTES}
         self.translate = make_translate(self.store)
         app = FastAPI()
         install_error_handlers(app)
@@ -97,8 +100,10 @@ class World:
 
     def submit(self, kind: str, application_id: str = "APP-130132102-2026-0057", *, details: dict[str, Any] | None = None,
                applicant: str = WIFE, spouse: str | None = HUSBAND, received_on: str = "2026-03-06",
-               occurred_at: str = "2026-03-09T09:30:00+08:00", record_id: str | None = None) -> ApplicationFile | None:
-        """The township publishes an application; intake accepts it; verification decides."""
+               occurred_at: str = "2026-03-09T09:30:00+08:00", record_id: str | None = None,
+               arrived_at: str | None = None) -> ApplicationFile | None:
+        """The township publishes an application; intake accepts it; verification decides.
+        `arrived_at`: when the county's broker stored it (default: when the township says it sent it)."""
         _, message = self.inbound_sample(SUBMITTED)
         seq = next(self.seq)
         message["record_id"] = record_id or f"JSB-{application_id}-{seq}"
@@ -106,7 +111,7 @@ class World:
         message["data"] = {"application_id": application_id, "kind": kind, "applicant_id_number": applicant,
                            "spouse_id_number": spouse, "received_on": received_on,
                            "details": details if details is not None else details_for(kind)}
-        return self.deliver(SUBMITTED, message, seq, application_id)
+        return self.deliver(SUBMITTED, message, seq, application_id, arrived_at=datetime.fromisoformat(arrived_at or occurred_at))
 
     def rate(self, application_id: str, score: int, record_id: str = "OH-1") -> None:
         _, message = self.inbound_sample("online_hall.satisfaction.rated")
@@ -114,13 +119,36 @@ class World:
         message["data"] = {"application_id": application_id, "score": score, "comment": "办理很快"}
         self.deliver("online_hall.satisfaction.rated", message, next(self.seq), application_id)
 
-    def deliver(self, sample_kind: str, message: dict[str, Any], seq: int, application_id: str) -> ApplicationFile | None:
-        messages = self.announced(self.delivery(sample_kind, seq=seq, body_override=message))
+    def deliver(self, sample_kind: str, message: dict[str, Any], seq: int, application_id: str,
+                arrived_at: datetime | None = None) -> ApplicationFile | None:
+        inbound = self.delivery(sample_kind, seq=seq, body_override=message)
+        if arrived_at is not None:
+            inbound = dataclasses.replace(inbound, published_at=arrived_at)
+        messages = self.announced(inbound)
         [accepted] = [m for m in messages if m.subject.startswith("fp.intake.accepted.")]
         received = read_event(accepted.body)
         aggregates = self.routes[accepted.subject](received, self.store.find)
         self.store.save_once(received.envelope.event_id, accepted.subject, *aggregates)
         return self.file(application_id)
+
+    def death(self, id_number: str, died_on: str) -> None:
+        """The health bureau reports a death (卫健局); verification records it."""
+        _, message = self.inbound_sample("health.death.reported")
+        message["record_id"] = f"HB-DR-{id_number[-6:]}"
+        message["data"] = {"id_number": id_number, "died_on": died_on}
+        self.deliver("health.death.reported", message, next(self.seq), "")
+
+    def open_case(self, case_number: str = "ZF-2026-0000ABCD") -> str:
+        """Enforcement announces a case it opened (case.opened); verification hears of it."""
+        case_id = f"case-{case_number}"
+        opened = CaseOpenedV1(case_id=case_id, case_number=case_number, origin="officer", category="falsification", township_code="130132102",
+                              anonymous=False, section="执法大队", submission_id=None, opened_at=datetime.fromisoformat("2026-03-10T09:00:00+08:00"))
+        message = make_event(event_type=CASE_OPENED_TYPE, event_id=f"enforcement-{next(self.seq)}", producer="enforcement", aggregate_id=case_id,
+                             aggregate_version=1, occurred_at=opened.opened_at, correlation_id=case_id, causation_id=case_id,
+                             payload=opened, subject=CASE_OPENED)
+        received = read_event(message.body)
+        self.store.save_once(received.envelope.event_id, CASE_OPENED, *self.routes[CASE_OPENED](received, self.store.find))
+        return case_number
 
     def file(self, application_id: str) -> ApplicationFile | None:
         return self.store.find(application_file_id(application_id))

@@ -15,14 +15,18 @@ HB2021 = TABLE.version("HB-2021")
 HB2016 = TABLE.version("HB-2016")
 RECEIVED = date(2026, 3, 6)
 
-# (rule row, kind, facts, outcome, words in the message)
-CASES = [
+# (rule row, kind, facts, outcome, words in the message), under HB-2021
+CASES_2021 = [
     ("C-1", "rebirth_approval", {"invalid_ids": []}, "pass", "valid"),
     ("C-1", "rebirth_approval", {"invalid_ids": ["details.existing_children.0.id_number"]}, "fail", "check digit"),
     ("C-2", "first_child_registration", {"duplicates": []}, "pass", "no other"),
     ("C-2", "first_child_registration", {"duplicates": ["APP-1"]}, "fail", "APP-1"),
     ("C-3", "only_child_honor_certificate", {"reporting_working_days": 10}, "pass", "within 10"),
     ("C-3", "only_child_honor_certificate", {"reporting_working_days": 11}, "flag", "after 11 working days"),
+    ("C-4", "first_child_registration", {"backdated_working_days": 1}, "pass", "agrees with the county's reception"),
+    ("C-4", "first_child_registration", {"backdated_working_days": 2, "township_dated_on": "2026-03-02", "county_received_on": "2026-03-04"},
+     "flag", "dates its report 2026-03-02, 2 working days before the county received it on 2026-03-04"),
+    ("C-4", "first_child_registration", {}, "pass", "not on record"),
     ("RB-1", "rebirth_approval", {"woman_age": 20, "man_age": 22}, "pass", "woman 20"),
     ("RB-1", "rebirth_approval", {"woman_age": 49}, "pass", "woman 49"),
     ("RB-1", "rebirth_approval", {"woman_age": 50, "man_age": 50}, "fail", "the woman is 50"),
@@ -51,10 +55,14 @@ CASES = [
     ("OC-1", "only_child_honor_certificate", {"child_age": 17}, "pass", "under 18"),
     ("OC-1", "only_child_honor_certificate", {"child_age": 18}, "fail", "the child is 18"),
     ("OC-1", "only_child_honor_certificate", {}, "missing", "birth date"),
+    ("OC-2", "only_child_honor_certificate", {"certificate_held_by": None}, "pass", "no certificate has been granted"),
     ("OC-2", "only_child_honor_certificate", {"certificate_held_by": "APP-3"}, "fail", "APP-3"),
     ("OC-2", "only_child_honor_certificate", {"certificate_unknown": True}, "missing", "no readable resident ID"),
     ("OC-3", "only_child_honor_certificate", {"commitment": "夫妻双方自愿终身只生育一个子女"}, "pass", "commitment"),
     ("OC-3", "only_child_honor_certificate", {"commitment": None}, "missing", "commitment"),
+    ("OC-4", "only_child_honor_certificate", {"documents": ["户口簿", "出生医学证明"]}, "pass", "on file"),
+    ("OC-4", "only_child_honor_certificate", {"documents": ["户口簿"]}, "missing", "出生医学证明"),
+    ("OC-4", "only_child_honor_certificate", {}, "missing", "户口簿、出生医学证明"),
     ("EX-1", "exam_bonus_qualification", {"household_type": "rural"}, "pass", "rural"),
     ("EX-1", "exam_bonus_qualification", {"household_type": "urban"}, "fail", "only rural"),
     ("EX-1", "exam_bonus_qualification", {}, "missing", "户籍性质"),
@@ -62,17 +70,45 @@ CASES = [
     ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 4, 30)}, "pass", "within the window"),
     ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 5, 1)}, "flag", "late filing recorded"),
     ("EX-2", "exam_bonus_qualification", {"received_on": date(2026, 2, 28)}, "flag", "outside the filing window"),
+    ("EX-3", "exam_bonus_qualification", {"qualification_held_by": None}, "pass", "no qualification has been granted"),
     ("EX-3", "exam_bonus_qualification", {"qualification_held_by": "APP-5"}, "fail", "APP-5"),
+    ("EX-3", "exam_bonus_qualification", {"qualification_unknown": True}, "missing", "no readable resident ID"),
     ("EX-4", "exam_bonus_qualification", {"exam": "gaokao", "student": "given", "form": "河北省农村独生子女审定表"}, "pass", "present"),
     ("EX-4", "exam_bonus_qualification", {"exam": "gaokao", "form": "审定表"}, "missing", "student"),
 ]
+# Where HB-2016 differs: at most 2 living children, the honor certificate for children under 14.
+CASES_2016 = [
+    ("RB-2", "rebirth_approval", {"living_children": 2}, "pass", "2 living"),
+    ("RB-2", "rebirth_approval", {"living_children": 3}, "fail", "at most 2"),
+    ("OC-1", "only_child_honor_certificate", {"child_age": 13}, "pass", "under 14"),
+    ("OC-1", "only_child_honor_certificate", {"child_age": 14}, "fail", "the child is 14"),
+    ("C-3", "rebirth_approval", {"reporting_working_days": 11}, "flag", "limit 10"),
+    ("C-4", "rebirth_approval", {"backdated_working_days": 3}, "flag", "倒签"),
+]
+CASES = [("HB-2021", *row) for row in CASES_2021] + [("HB-2016", *row) for row in CASES_2016]
 
 
-@pytest.mark.parametrize(("rule_id", "kind", "facts", "outcome", "words"), CASES, ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(CASES)])
-def test_each_rule_row_gives_its_outcome_and_says_why(rule_id, kind, facts, outcome, words):
-    [finding] = [f for f in evaluate(HB2021, kind, {"received_on": RECEIVED, **facts}) if f.rule == rule_id]
+@pytest.mark.parametrize(("version", "rule_id", "kind", "facts", "outcome", "words"), CASES,
+                         ids=[f"{c[0]}-{c[1]}-{c[4]}-{i}" for i, c in enumerate(CASES)])
+def test_each_rule_row_gives_its_outcome_and_says_why(version, rule_id, kind, facts, outcome, words):
+    [finding] = [f for f in evaluate(TABLE.version(version), kind, {"received_on": RECEIVED, **facts}) if f.rule == rule_id]
     assert finding.outcome == outcome
     assert words in finding.message
+
+
+@pytest.mark.parametrize(("version", "limits"), [
+    ("HB-2016", {"rebirth_approval": 30, "first_child_registration": 10, "only_child_honor_certificate": 15, "exam_bonus_qualification": 15}),
+    ("HB-2021", {"rebirth_approval": 20, "first_child_registration": 5, "only_child_honor_certificate": 10, "exam_bonus_qualification": 10}),
+])
+def test_each_version_has_its_own_time_limits_in_working_days(version, limits):
+    assert dict(TABLE.version(version).time_limits) == limits
+
+
+def test_every_rule_row_of_every_version_has_a_case_here():
+    """A row identical in both versions is covered by its HB-2021 cases; a row that differs needs its own."""
+    tested = {(version, rule) for version, rule, *_ in CASES}
+    tested |= {("HB-2016", rule) for rule, *_ in CASES_2021 if HB2016.rule(rule) == HB2021.rule(rule)}
+    assert {(v.version, r.id) for v in TABLE.versions for r in v.rules} <= tested
 
 
 def test_every_rule_row_names_a_known_check_and_every_kind_has_a_time_limit():
@@ -96,7 +132,7 @@ def test_the_same_facts_are_judged_by_the_rules_of_their_date():
 
 
 def test_rules_apply_only_to_their_kinds_in_table_order():
-    assert [f.rule for f in evaluate(HB2021, "exam_bonus_qualification", {"received_on": RECEIVED})] == ["C-1", "C-2", "C-3", "EX-1", "EX-2", "EX-3", "EX-4"]
+    assert [f.rule for f in evaluate(HB2021, "exam_bonus_qualification", {"received_on": RECEIVED})] == ["C-1", "C-2", "C-3", "C-4", "EX-1", "EX-2", "EX-3", "EX-4"]
 
 
 def test_a_policy_table_with_an_unknown_check_or_a_repeated_rule_is_refused_at_load(tmp_path):

@@ -12,12 +12,16 @@ from typing import Any
 
 from services.verification.adapters.subsidy_outbox import translate_subsidy
 from services.verification.domain.application_file import ApplicationFile
+from services.verification.domain.falsification import FalsificationSignal
 from shared.contracts.events.verification import (
     APPLICATION_OPENED,
     APPLICATION_OPENED_SUBJECT,
+    FALSIFICATION_SIGNAL,
+    FALSIFICATION_SIGNAL_SUBJECT,
     STEP_EVENTS,
     STEP_TYPES,
     ApplicationOpenedV1,
+    FalsificationSignalV1,
 )
 from shared.contracts.integration import OutgoingMessage, announce
 from shared.eventstore.application import ServiceApplication
@@ -54,6 +58,8 @@ def make_translate(store: ServiceApplication) -> Callable[[int, Any], Sequence[O
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
         if isinstance(event, ApplicationFile.Opened):
             return (opened(notification_id, event),)
+        if isinstance(event, (FalsificationSignal.Raised, FalsificationSignal.EvidenceJoined)):
+            return (falsification(notification_id, event, state_after(event)),)
         subsidy = translate_subsidy(state_after, notification_id, event)
         if subsidy is not None:
             return subsidy
@@ -107,4 +113,22 @@ def opened(notification_id: int, event: Any) -> OutgoingMessage:
             opened_at=event.timestamp,
         ),
         subject=APPLICATION_OPENED_SUBJECT,
+    )
+
+
+def falsification(notification_id: int, event: Any, signal: FalsificationSignal) -> OutgoingMessage:
+    """Raised, and again (same signal_id, all its evidence) when new evidence joins it."""
+    return announce(
+        event,
+        event_type=FALSIFICATION_SIGNAL,
+        event_id=f"{SERVICE}-{notification_id}",
+        producer=SERVICE,
+        correlation_id=signal.application_id,
+        causation_id=signal.evidence[-1] if signal.evidence else signal.application_id,
+        payload=FalsificationSignalV1(
+            signal_id=signal.signal_id, pattern=signal.pattern, application_id=signal.application_id,
+            application_kind=signal.application_kind, township_code=signal.township_code, subject=signal.subject,
+            evidence=signal.evidence, person_refs=signal.person_refs, detected_on=signal.detected_on, summary=signal.summary,
+        ),
+        subject=FALSIFICATION_SIGNAL_SUBJECT,
     )

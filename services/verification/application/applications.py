@@ -12,8 +12,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from services.verification.application.facts import (
+    exclusive_rules,
     fixed_facts,
     for_checks,
+    holder_refs,
     live_facts,
     read_details,
     reveal,
@@ -23,8 +25,10 @@ from services.verification.domain.application_file import (
     Officer,
     application_file_id,
 )
+from services.verification.domain.falsification import already_held, children_mismatch, raise_or_join
 from services.verification.domain.policy import PolicyTable, evaluate
 from services.verification.domain.registers import Claim, claim_id, couple_key
+from services.verification.domain.subsidy.beneficiary import Beneficiary, beneficiary_uuid
 from shared.calendar import WorkingCalendar
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.inbound_models import CHINA_TIME
@@ -64,13 +68,42 @@ class Applications:
     calendar: WorkingCalendar
     protector: PersonalDataProtector | None
 
-    def check(self, file: ApplicationFile, find: Find, on: date, officer: Officer | None, fixed: dict[str, Any] | None = None) -> None:
-        """Run every rule of the version in force on the day the township received it."""
+    def check(self, file: ApplicationFile, find: Find, on: date, officer: Officer | None,
+              fixed: dict[str, Any] | None = None) -> list[Aggregate]:
+        """Run every rule of the version in force on the day the township received it.
+        Returns the falsification signals the check raised (to save with the file)."""
         version = self.policy.in_force_on(date.fromisoformat(file.received_on))
         fixed = fixed if fixed is not None else file.facts
         facts = live_facts(file, fixed, version, find)
         findings = [f.as_dict() for f in evaluate(version, file.application_kind, for_checks(facts))]
         file.check_documents(version.version, version.time_limits[file.application_kind], findings, facts, on, officer)
+        return [*self.held_signals(file, facts, find, on), *self.children_signals(file, facts, find, on)]
+
+    def children_signals(self, file: ApplicationFile, facts: dict[str, Any], find: Find, on: date) -> list[Aggregate]:
+        """Children declared living whom a death report (or the pension roll) records as dead
+        before the township received the application."""
+        dead = [person for ref in facts.get("declared_living_refs", ())
+                if (person := find(beneficiary_uuid(ref))) is not None and _dead_by(person, file.received_on)]
+        if not dead:
+            return []
+        evidence = [file.intake_event_id, *(e for person in dead for e in person.death_evidence)]
+        signal = raise_or_join(find, children_mismatch(file, [p.person_ref for p in dead], evidence), on.isoformat())
+        return [signal] if signal else []
+
+    def held_signals(self, file: ApplicationFile, facts: dict[str, Any], find: Find, on: date) -> list[Aggregate]:
+        """A card, certificate or qualification already held through another application is
+        a falsification signal to enforcement (one per application, whenever it is found)."""
+        version = self.policy.in_force_on(date.fromisoformat(file.received_on))
+        signals = []
+        for register in exclusive_rules(version, file.application_kind):
+            holder = facts.get(f"{register}_held_by")
+            if not holder:
+                continue
+            holding: ApplicationFile | None = find(application_file_id(holder))
+            evidence = [file.intake_event_id, holding.intake_event_id if holding else None]
+            signal = raise_or_join(find, already_held(file, register, holder, holder_refs(register, file, facts), evidence), on.isoformat())
+            signals += [signal] if signal else []
+        return signals
 
     def open_application(self, received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
         """An accepted `application.submitted` opens its file once, and is checked at once."""
@@ -83,12 +116,16 @@ class Applications:
             existing.note_resubmission(submission.submission_id)
             return (existing,)
         kind, received_on = data["kind"], date.fromisoformat(data["received_on"])
-        submitted_on = max(china_day(submission.occurred_at), received_on)
+        # The county's clock starts when the county received it (intake's broker time), never
+        # on a date the township sets itself; occurred_at is kept for the backdating check (C-4).
+        reception = china_day(submission.received_at)
+        submitted_on = max(reception, received_on)
         details = read_details(kind, reveal(self.protector, data.get("details")))
         ids = {name: reveal(self.protector, data.get(name)) for name in ("applicant_id_number", "spouse_id_number")}
         version = self.policy.in_force_on(received_on)
         person_ref = self.protector.person_ref if self.protector else None
-        facts = fixed_facts(kind, ids, details, received_on, submitted_on, version, self.calendar, person_ref)
+        facts = fixed_facts(kind, ids, details, received_on, submitted_on, version, self.calendar, person_ref,
+                            township_dated_on=china_day(submission.occurred_at), county_received_on=reception)
         file = ApplicationFile(
             application_id=data["application_id"],
             application_kind=kind,
@@ -102,10 +139,11 @@ class Applications:
             details=data.get("details"),
             submitted_on=submitted_on.isoformat(),
             submitted_by=details.submitted_by.id if details and details.submitted_by else None,
+            intake_event_id=received.envelope.event_id,
         )
-        self.check(file, find, submitted_on, None, facts)
+        signals = self.check(file, find, submitted_on, None, facts)
         couple = claim(find, couple_key(kind, file.applicant_ref, file.spouse_ref), file.application_id)
-        return (file, couple)
+        return (file, couple, *signals)
 
     def rate_application(self, received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
         """A citizen's rating on the online hall, attached to the application (and so to its
@@ -120,3 +158,7 @@ class Applications:
         file.rate(score=data["score"], comment=data.get("comment"), submission_id=submission.submission_id,
                   rated_on=china_day(submission.occurred_at).isoformat())
         return (file,)
+
+
+def _dead_by(person: Beneficiary, day: str) -> bool:
+    return person.deceased_since is not None and person.deceased_since <= day

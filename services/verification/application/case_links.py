@@ -1,7 +1,12 @@
-"""The enforcement back-link: when enforcement opens a case from a subsidy signal, or
-joins a signal to a case it already has, the signal records the case (and announces
-verification.subsidy.signal_linked), so signal and case point at each other.
-Cases that did not come from a subsidy signal carry no signal_id and are ignored."""
+"""What verification keeps of enforcement's cases.
+
+- Every case it hears of (case.opened, and the later changes it follows) is kept in a
+  small register (`KnownCase`: number and last status), so a revocation can only name
+  a case that exists.
+- The back-link: when enforcement opens a case from a subsidy signal, or joins a signal
+  to a case it already has, the signal records the case (and announces
+  verification.subsidy.signal_linked), so signal and case point at each other. Cases
+  that did not come from a subsidy signal carry no signal_id and are not linked."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from services.verification.application.applications import china_day
 from services.verification.application.subsidy_unit import Find, Unit
+from services.verification.domain.registers import KnownCase, known_case_id
 from services.verification.domain.subsidy.signals import SubsidySignal
 from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1
 from shared.contracts.integration import ReceivedEvent
@@ -31,8 +37,8 @@ def signal_of(payload: Any) -> str | None:
 
 def link_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     signal_id = signal_of(received.payload)
-    if not signal_id:
-        return ()
+    if not signal_id or not signal_id.startswith("SG-"):
+        return ()  # falsification signals (FS-…) have no back-link contract: the case register knows the case
     unit = Unit(find)
     signal = unit.by_reference(signal_id)
     if not isinstance(signal, SubsidySignal):
@@ -40,3 +46,18 @@ def link_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     if signal.link_case(received.payload.case_id, received.payload.case_number, china_day(received.envelope.occurred_at).isoformat()):  # type: ignore[attr-defined]
         unit.add(signal)
     return unit.aggregates
+
+
+def note_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
+    """The case, in the register of known cases, with its last status."""
+    payload: Any = received.payload
+    on = china_day(received.envelope.occurred_at).isoformat()
+    status = payload.status if isinstance(payload, CaseUpdatedV1) else "opened"
+    known: KnownCase | None = find(known_case_id(payload.case_number))
+    if known is None:
+        return (KnownCase(case_number=payload.case_number, case_id=payload.case_id, status=status, heard_on=on),)
+    return (known,) if known.note_status(status, on) else ()
+
+
+def on_case_event(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
+    return (*note_case(received, find), *link_case(received, find))

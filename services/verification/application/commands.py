@@ -4,6 +4,12 @@ Each command loads the file, lets the domain decide, and saves the file together
 the small register aggregates the step needs (claims, the certificate counter, the
 verification code) in one transaction. A concurrent writer makes the save stale: the
 command is decided again on fresh state, a few times, before giving up.
+
+An approval asks the exclusive registers again (card, certificate, qualification): two
+applications for the same child can both pass their check while neither is approved.
+If the register is held, the approval is refused, and what was found is recorded first
+(a fresh check citing the rule, and a falsification signal to enforcement), so nothing
+found is lost with the refusal. Two approvals racing meet on the register's version.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Any
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from services.verification.application.applications import Applications, claim, release
-from services.verification.application.facts import holder_key, registers_of
+from services.verification.application.applications import Applications, release
+from services.verification.application.facts import exclusive_rules, holder_key, registers_of
 from services.verification.domain.application_file import (
     ApplicationFile,
     Officer,
@@ -26,9 +32,13 @@ from services.verification.domain.application_file import (
 )
 from services.verification.domain.errors import RuleViolation
 from services.verification.domain.registers import (
+    AlreadyHeldError,
     CertificateCode,
     CertificateSequence,
+    Claim,
+    claim_id,
     couple_key,
+    known_case_id,
     sequence_id,
 )
 from shared.eventstore.application import ServiceApplication, StaleAggregateError
@@ -72,7 +82,7 @@ class OfficerCommands:
         return self.applications.policy.in_force_on(date.fromisoformat(file.received_on))
 
     def check(self, ref: str, officer: Officer, on: date) -> ApplicationFile:
-        return self._run(ref, lambda f: self.applications.check(f, self.store.find, on, officer) or [])
+        return self._run(ref, lambda f: self.applications.check(f, self.store.find, on, officer))
 
     def request_information(self, ref: str, officer: Officer, on: date, items: list[str]) -> ApplicationFile:
         return self._run(ref, lambda f: f.request_information(items, on, officer) or [])
@@ -80,22 +90,41 @@ class OfficerCommands:
     def supply_information(self, ref: str, officer: Officer, on: date, documents: list[str], note: str | None) -> ApplicationFile:
         def step(file: ApplicationFile) -> list[Aggregate]:
             file.supply_information(documents, note, on, officer)
-            self.applications.check(file, self.store.find, on, None)  # re-checked at once, by the system
-            return []
+            return self.applications.check(file, self.store.find, on, None)  # re-checked at once, by the system
 
         return self._run(ref, step)
 
     def approve(self, ref: str, officer: Officer, on: date, note: str | None) -> ApplicationFile:
-        def step(file: ApplicationFile) -> list[Aggregate]:
-            file.approve(on, officer, note)
-            granted = []
-            for register in registers_of(self._version(file), file.application_kind):
-                key = holder_key(register, file, file.facts)
-                if key is not None:
-                    granted.append(claim(self.store.find, key, file.application_id))
-            return granted
+        held: list[AlreadyHeldError] = []
 
-        return self._run(ref, step)
+        def step(file: ApplicationFile) -> list[Aggregate]:
+            held.clear()
+            file.expect_approver(on, officer)
+            holders = self._exclusive_holders(file)
+            held.extend(AlreadyHeldError(rule, other) for rule, holder in holders if (other := _other_holder(holder, file)))
+            if held:
+                on_record = {f["rule"] for f in file.findings if f["outcome"] == "fail"}
+                if all(error.rule in on_record for error in held):  # the check on record already says so
+                    return self.applications.held_signals(file, file.facts, self.store.find, on)  # nothing new if signalled
+                return self.applications.check(file, self.store.find, on, None)  # records the finding and the signal
+            file.approve(on, officer, note)
+            for rule, holder in holders:
+                holder.hold(file.application_id, rule)  # the register's own guard; a racing approval makes this save stale
+            return [holder for _, holder in holders]
+
+        file = self._run(ref, step)
+        if held:
+            raise held[0]
+        return file
+
+    def _exclusive_holders(self, file: ApplicationFile) -> list[tuple[str, Claim]]:
+        """(rule, register entry) of each exclusive register this approval would hold."""
+        found = []
+        for register, rule in exclusive_rules(self._version(file), file.application_kind).items():
+            key = holder_key(register, file, file.facts)
+            if key is not None:
+                found.append((rule, self.store.find(claim_id(key)) or Claim(key=key)))
+        return found
 
     def refuse(self, ref: str, officer: Officer, on: date, reasons: list[dict[str, str]]) -> ApplicationFile:
         def step(file: ApplicationFile) -> list[Aggregate]:
@@ -128,6 +157,11 @@ class OfficerCommands:
         return self._run(ref, step)
 
     def revoke(self, ref: str, officer: Officer, on: date, reason: str, enforcement_case: str) -> ApplicationFile:
+        # Only a case enforcement has announced (case.opened) can prove a falsification.
+        if self.store.find(known_case_id(enforcement_case)) is None:
+            raise RuleViolation("enforcement_case", f"执法大队没有编号为 {enforcement_case} 的案件 · no enforcement case {enforcement_case!r} is known "
+                                "(open it in enforcement first, e.g. POST /cases, and name its case_number)", 422)
+
         def step(file: ApplicationFile) -> list[Aggregate]:
             file.revoke(on, reason, enforcement_case, officer)
             released = self._release_couple(file)
@@ -142,6 +176,10 @@ class OfficerCommands:
     def _release_couple(self, file: ApplicationFile) -> list[Aggregate]:
         holder = release(self.store.find, couple_key(file.application_kind, file.applicant_ref, file.spouse_ref), file.application_id)
         return [holder] if holder else []
+
+
+def _other_holder(holder: Claim, file: ApplicationFile) -> str | None:
+    return next((h for h in holder.holders if h != file.application_id), None)
 
 
 __all__ = ["ApplicationNotFoundError", "OfficerCommands", "RuleViolation", "new_verification_code"]

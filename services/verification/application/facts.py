@@ -58,10 +58,22 @@ def read_details(kind: str, raw: Any) -> DetailsV1 | None:
 
 def fixed_facts(kind: str, ids: dict[str, str | None], details: DetailsV1 | None, received_on: date,
                 submitted_on: date, policy: PolicyVersion, calendar: Calendar,
-                person_ref: Callable[[str], str] | None) -> dict[str, Any]:
-    """Facts that do not change after filing (JSON-able, no personal values)."""
+                person_ref: Callable[[str], str] | None, township_dated_on: date | None = None,
+                county_received_on: date | None = None) -> dict[str, Any]:
+    """Facts that do not change after filing (JSON-able, no personal values).
+
+    `submitted_on` is where the county's clock starts: its own reception day (intake's
+    broker time, `county_received_on`), or the township's received_on if that is later,
+    so C-3 does not rest on a date the township sets itself. The township's own date of
+    its report (`township_dated_on`, its occurred_at) is kept, and how far it lies before
+    the county's reception is what C-4 looks at (backdating)."""
     facts: dict[str, Any] = {"received_on": received_on.isoformat(), "details_readable": details is not None}
     facts["reporting_working_days"] = working_days_between(received_on, submitted_on, calendar)
+    reception = county_received_on or submitted_on
+    facts["county_received_on"] = reception.isoformat()
+    if township_dated_on is not None:
+        facts["township_dated_on"] = township_dated_on.isoformat()
+        facts["backdated_working_days"] = working_days_between(township_dated_on, reception, calendar)
     invalid, ages = [], {}
     for field, number in ids.items():
         if number is None:
@@ -100,6 +112,8 @@ def _kind_facts(kind: str, details: Any, received_on: date, policy: PolicyVersio
         elif isinstance(children, int):
             facts["living_children"], facts["children_statuses"] = children, None
         facts["reason_given"] = bool(details.reason)
+        if isinstance(children, list) and person_ref:  # checked against the death reports verification holds
+            facts["declared_living_refs"] = [person_ref(c.id_number) for c in children if c.status != "deceased" and c.id_number]
         categories = next((r.params["categories"] for r in policy.rules_for(kind) if r.check == "reason"), {})
         facts["reason_category"] = reason_category(details.reason, categories)
     elif kind == "only_child_honor_certificate":
@@ -133,7 +147,21 @@ def holder_key(register: str, file: ApplicationFile, facts: dict[str, Any]) -> s
 
 
 def registers_of(policy: PolicyVersion, kind: str) -> list[str]:
-    return [rule.params["register"] for rule in policy.rules_for(kind) if rule.check == "no_holder"]
+    return list(exclusive_rules(policy, kind))
+
+
+def exclusive_rules(policy: PolicyVersion, kind: str) -> dict[str, str]:
+    """register -> the rule row that makes it exclusive (e.g. certificate -> OC-2)."""
+    return {rule.params["register"]: rule.id for rule in policy.rules_for(kind) if rule.check == "no_holder"}
+
+
+def holder_refs(register: str, file: ApplicationFile, facts: dict[str, Any]) -> list[str]:
+    """Who the register's entry is about (person_refs): the child, the student, or the couple."""
+    if register == "certificate":
+        return [facts["child_ref"]] if facts.get("child_ref") else []
+    if register == "qualification":
+        return [facts["student_ref"]] if facts.get("student_ref") else []
+    return [r for r in (file.applicant_ref, file.spouse_ref) if r]
 
 
 def live_facts(file: ApplicationFile, fixed: dict[str, Any], policy: PolicyVersion, find: Find) -> dict[str, Any]:

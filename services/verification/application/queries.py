@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -80,6 +81,9 @@ class Queries:
     store: ServiceApplication
     applications: Applications
     index: ApplicationIndex
+    # Told "<application_id>@<due_on>" at every sweep that finds a limit breached; counts
+    # each once (fpb_deadline_breaches_total{kind="application"}, shared/observability/once.py).
+    on_breached: Callable[[str], None] = lambda fact: None
 
     def clock(self, file: ApplicationFile, as_of: date) -> ClockReading | None:
         if file.time_limit is None:
@@ -119,6 +123,10 @@ class Queries:
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:
                 continue
+            if reading.state == "overdue":
+                # Before the once-per-due-date check: the one warning usually went out while
+                # the limit was only nearing, and the breach must still be counted.
+                self.on_breached(f"{file.application_id}@{reading.due_on.isoformat()}")
             if reading.due_on.isoformat() in file.warned_due_dates:
                 continue
             file.warn_overdue(as_of=as_of.isoformat(), due_on=reading.due_on.isoformat(), working_days_left=reading.working_days_left)

@@ -60,6 +60,7 @@ class ApplicationFile(Aggregate):
         details: Any,
         submitted_on: str | None = None,
         submitted_by: str | None = None,
+        intake_event_id: str | None = None,
     ) -> None:
         self.application_id = application_id
         self.application_kind = application_kind
@@ -74,6 +75,7 @@ class ApplicationFile(Aggregate):
         self.status = "submitted"
         self.submitted_on = submitted_on or received_on  # the county's clock starts here
         self.submitted_by = submitted_by  # the township officer who filed it
+        self.intake_event_id = intake_event_id  # intake's accepted event: evidence a signal can cite
         self.last_acted_on = self.submitted_on
         self.policy_version: str | None = None
         self.time_limit: int | None = None
@@ -174,11 +176,16 @@ class ApplicationFile(Aggregate):
         self.documents = [*self.documents, *[d for d in documents if d not in self.documents]]
         self.pauses = [*self.pauses[:-1], [self.pauses[-1][0], supplied_on]]  # the clock runs again
 
-    def approve(self, on: date, officer: Officer, note: str | None) -> None:
+    def expect_approver(self, on: date, officer: Officer) -> None:
+        """Who may approve, when: checked before registers are asked (nothing is re-checked
+        for an officer who may not approve anyway)."""
         self._expect(("checked",), "approve")
         self._expect_day(on)
         self._expect_owner(officer, "approve it")
         self._expect_independent_decider(officer)
+
+    def approve(self, on: date, officer: Officer, note: str | None) -> None:
+        self.expect_approver(on, officer)
         if self.blocking_findings():
             rules = ", ".join(f"{f['rule']} ({f['outcome']})" for f in self.blocking_findings())
             raise RuleViolation("findings", f"cannot approve while findings block it: {rules}")
@@ -238,6 +245,7 @@ class ApplicationFile(Aggregate):
     def withdraw(self, on: date, reason: str | None, officer: Officer) -> None:
         self._expect(OPEN, "withdraw")
         self._expect_day(on)
+        self._expect_owner(officer, "withdraw it")  # recorded on the applicant's behalf by the owning section
         self._withdrawn(withdrawn_on=on.isoformat(), reason=reason, officer=officer)
 
     @event("Withdrawn")

@@ -123,6 +123,16 @@ def _reported_in_time(facts: Mapping[str, Any], params: Mapping[str, Any]) -> Ou
     return "pass", f"the township passed it on within {days} working days (limit {limit})"
 
 
+def _not_backdated(facts: Mapping[str, Any], params: Mapping[str, Any]) -> Outcome:
+    days, limit = facts.get("backdated_working_days"), params["working_days"]
+    if days is None:
+        return "pass", "the township's own date of its report is not on record (filed before it was kept)"
+    if days > limit:
+        return "fail", (f"乡镇报送日期早于县局接收{days}个工作日，疑似倒签 · the township dates its report {facts.get('township_dated_on')}, "
+                        f"{days} working days before the county received it on {facts.get('county_received_on')} (tolerance {limit})")
+    return "pass", f"the township's date of its report agrees with the county's reception (within {limit} working days)"
+
+
 def _age_range(facts: Mapping[str, Any], params: Mapping[str, Any]) -> Outcome:
     woman, man = facts.get("woman_age"), facts.get("man_age")
     if woman is None:
@@ -221,6 +231,7 @@ CHECKS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Outcome]] = {
     "resident_ids": _resident_ids,
     "no_duplicate": _no_duplicate,
     "reported_in_time": _reported_in_time,
+    "not_backdated": _not_backdated,
     "age_range": _age_range,
     "children_limit": _children_limit,
     "reason": _reason,

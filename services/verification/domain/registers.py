@@ -2,12 +2,17 @@
 the same transaction as the application event that needs it, so two officers (or two
 replicas) racing get a stale-aggregate error and the loser decides again.
 
-- `Claim`: who holds something that may be held once: the applications of a couple
-  for one kind, a first-child card of a couple, an honor certificate for a child,
-  an exam qualification of a student for one exam and year. Keys are built from
-  person_refs (keyed hashes), never from ID numbers.
+- `Claim`: who holds something: the applications of a couple for one kind (several may
+  be on record, the check flags them), and, exclusively (`hold`), a first-child card of
+  a couple, an honor certificate for a child, an exam qualification of a student for
+  one exam and year. Keys are built from person_refs (keyed hashes), never from ID
+  numbers. Exclusivity is decided here, on the register, and not only by the check
+  of an application: two applications checked while neither was approved both pass
+  their check, and only the register sees the second approval.
 - `CertificateSequence`: the numbers issued per kind and year, in order, never reused.
 - `CertificateCode`: a verification code -> the application whose certificate it is.
+- `KnownCase`: an enforcement case verification has heard of (case.opened), with its
+  last status, so a revocation can only name a real case.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.verification.domain.errors import RuleViolation
 from shared.ids import stable_id
 
 CERTIFICATE_PREFIX = {
@@ -45,14 +51,32 @@ class Claim(Aggregate):
         self.key = key
         self.holders: list[str] = []
 
-    @event("Claimed")
     def claim(self, application_id: str) -> None:
         if application_id not in self.holders:
-            self.holders = [*self.holders, application_id]
+            self._claimed(application_id=application_id)
+
+    def hold(self, application_id: str, rule: str) -> None:
+        """Exclusive: a second holder is refused, naming the rule and who holds it."""
+        others = [h for h in self.holders if h != application_id]
+        if others:
+            raise AlreadyHeldError(rule, others[0])
+        self.claim(application_id)
+
+    @event("Claimed")
+    def _claimed(self, application_id: str) -> None:
+        self.holders = [*self.holders, application_id]
 
     @event("Released")
     def release(self, application_id: str) -> None:
         self.holders = [h for h in self.holders if h != application_id]
+
+
+class AlreadyHeldError(RuleViolation):
+    """What an exclusive register grants is already held through another application."""
+
+    def __init__(self, rule: str, holder: str) -> None:
+        super().__init__("findings", f"{rule}：已由申请 {holder} 持有，不能再次批准 · {rule}: already held through application {holder}")
+        self.rule, self.holder = rule, holder
 
 
 def sequence_id(kind: str, year: int) -> UUID:
@@ -93,3 +117,27 @@ class CertificateCode(Aggregate):
     @event("Assigned")
     def __init__(self, code: str, application_id: str, certificate_no: str) -> None:
         self.code, self.application_id, self.certificate_no = code, application_id, certificate_no
+
+
+def known_case_id(case_number: str) -> UUID:
+    return stable_id("enforcement-case", case_number)
+
+
+class KnownCase(Aggregate):
+    @staticmethod
+    def create_id(case_number: str, **_: str) -> UUID:
+        return known_case_id(case_number)
+
+    @event("Heard")
+    def __init__(self, case_number: str, case_id: str, status: str, heard_on: str) -> None:
+        self.case_number, self.case_id, self.status, self.heard_on = case_number, case_id, status, heard_on
+
+    def note_status(self, status: str, on: str) -> bool:
+        if status == self.status:
+            return False
+        self._status_changed(status=status, on=on)
+        return True
+
+    @event("StatusChanged")
+    def _status_changed(self, status: str, on: str) -> None:
+        self.status = status

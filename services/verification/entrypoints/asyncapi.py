@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.contracts.asyncapi import Channel, asyncapi_document
+from services.verification.entrypoints.routes import CONSUMERS
+from shared.contracts.asyncapi import Channel, asyncapi_document, dead_letters
 from shared.contracts.events.enforcement import CASE_OPENED_SUBJECT, CaseOpenedV1, CaseUpdatedV1, case_change_subject
 from shared.contracts.events.intake import SubmissionAcceptedV1, accepted_subject
 from shared.contracts.events.subsidy import (
@@ -18,8 +19,10 @@ from shared.contracts.events.subsidy import (
 )
 from shared.contracts.events.verification import (
     APPLICATION_OPENED_SUBJECT,
+    FALSIFICATION_SIGNAL_SUBJECT,
     STEP_EVENTS,
     ApplicationOpenedV1,
+    FalsificationSignalV1,
 )
 
 DESCRIPTIONS = {
@@ -59,6 +62,9 @@ def document() -> dict[str, Any]:
         Channel(CASE_OPENED_SUBJECT, "enforcement.case.opened.v1", CaseOpenedV1, "A case opened from a subsidy signal (signal_id) links back to it"),
         Channel(case_change_subject("signal_joined"), "enforcement.case.updated.v1", CaseUpdatedV1, "A subsidy signal joined an existing case (details.signal_id)"),
     ]
+    receives += [Channel(case_change_subject(change), "enforcement.case.updated.v1", CaseUpdatedV1,
+                         f"A case was {change}: its status, kept with the known cases a revocation must name")
+                 for change in ("concluded", "closed", "reopened")]
     sends = [Channel(APPLICATION_OPENED_SUBJECT, "verification.application.opened.v1", ApplicationOpenedV1, "An application file was opened")]
     sends += [Channel(subject, f"{name}.v1", model, DESCRIPTIONS[name]) for name, (subject, model) in STEP_EVENTS.items()]
     sends += [Channel(subject, f"{name}.v1", model, DESCRIPTIONS[name]) for name, (subject, model) in BENEFICIARY_EVENTS.items()]
@@ -70,5 +76,8 @@ def document() -> dict[str, Any]:
         Channel(SIGNAL_RAISED_SUBJECT, "verification.subsidy.signal_raised.v1", SubsidySignalV1,
                 "A cross-check found a pattern (虚报, 冒领, 克扣); new evidence on the same subject is announced again under the same signal_id"),
         Channel(SIGNAL_LINKED_SUBJECT, "verification.subsidy.signal_linked.v1", SubsidySignalLinkedV1, "The enforcement case a signal became"),
+        Channel(FALSIFICATION_SIGNAL_SUBJECT, "verification.application.falsification_signal.v1", FalsificationSignalV1,
+                "An application's record contradicts another record the bureau holds (弄虚作假)"),
+        *dead_letters("verification", CONSUMERS),
     ]
     return asyncapi_document("verification", "Applications, certificates, subsidies and their cross-checks", receives, sends)

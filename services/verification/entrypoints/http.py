@@ -31,7 +31,8 @@ from services.verification.domain.application_file import (
 from services.verification.domain.errors import RuleViolation
 from shared.eventstore.application import StaleAggregateError
 
-# The sections of the register of duties (部门职责登记表).
+# The sections of the register of duties (部门职责登记表; intake's duty_register.json, which
+# another service owns: tests/unit/test_application_registers.py keeps the two equal).
 Section = Literal[
     "法规科", "办公室", "扶助中心", "县直科", "技术科", "服务站", "药具站", "执法大队", "宣传站", "宣传科",
     "计生协会", "财务科", "基层科", "流动人口科", "统计科", "信访科", "人口调查科", "回访中心",
@@ -79,7 +80,8 @@ class WithdrawIn(CommandIn):
 
 class RevokeIn(CommandIn):
     reason: Text
-    enforcement_case: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    enforcement_case: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+        description="The case_number (ZF-…) of a case enforcement opened; an unknown case is refused (422)")
 
 
 def problem(status: int, field: str, message: str) -> JSONResponse:

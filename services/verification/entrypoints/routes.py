@@ -20,6 +20,8 @@ PENSION_CHANGED = accepted_subject("pension.status.changed")
 FOLLOWUP_RECORDED = accepted_subject("township.followup.recorded")
 CASE_OPENED = CASE_OPENED_SUBJECT
 SIGNAL_JOINED = case_change_subject("signal_joined")
+# The changes of a case's status a revocation cares about (is the case still known, and how did it end).
+CASE_STATUS_CHANGES = tuple(case_change_subject(change) for change in ("concluded", "closed", "reopened"))
 
 INTAKE_CONSUMER = ConsumerSpec(
     stream="FP_INTAKE",
@@ -30,8 +32,8 @@ INTAKE_CONSUMER = ConsumerSpec(
 ENFORCEMENT_CONSUMER = ConsumerSpec(
     stream="FP_ENFORCEMENT",
     durable="verification-enforcement",
-    filter_subjects=(CASE_OPENED, SIGNAL_JOINED),
-    description="Cases opened from (or joined by) a subsidy signal link back to the signal",
+    filter_subjects=(CASE_OPENED, SIGNAL_JOINED, *CASE_STATUS_CHANGES),
+    description="Known enforcement cases (a revocation must name one) and their status; cases opened from (or joined by) a subsidy signal link back to the signal",
 )
 
 CONSUMERS = (INTAKE_CONSUMER, ENFORCEMENT_CONSUMER)
@@ -51,8 +53,9 @@ LIFE_EVENT_ROUTES: dict[str, Decide] = {
     PENSION_CHANGED: life_events.record_pension_status,
 }
 ENFORCEMENT_ROUTES: dict[str, Decide] = {
-    CASE_OPENED: case_links.link_case,
-    SIGNAL_JOINED: case_links.link_case,
+    CASE_OPENED: case_links.on_case_event,
+    SIGNAL_JOINED: case_links.on_case_event,
+    **dict.fromkeys(CASE_STATUS_CHANGES, case_links.note_case),
 }
 
 

@@ -57,6 +57,7 @@ class Beneficiary(Aggregate):
         self.birth_year: int | None = None
         self.enrolments: dict[str, dict[str, Any]] = {}
         self.died_on: str | None = None
+        self.death_evidence: list[str] = []  # the records saying so (a falsification signal cites them)
         self.pension: dict[str, str] | None = None
         self.suspensions: list[dict[str, Any]] = []
 
@@ -185,10 +186,13 @@ class Beneficiary(Aggregate):
     @event("DeathRecorded")
     def record_death(self, died_on: str, evidence: str) -> None:
         self.died_on = min(died_on, self.died_on or died_on)
+        self.death_evidence = [*self.death_evidence, evidence]
 
     @event("PensionStatusRecorded")
     def record_pension(self, status: str, effective_on: str, evidence: str) -> None:
         self.pension = {"status": status, "effective_on": effective_on}
+        if status == "deceased":
+            self.death_evidence = [*self.death_evidence, evidence]
 
     def suspend(self, effective_on: str, cause: str, evidence: list[str], on: date, officer: Officer | None = None,
                 reason: str | None = None, enforcement_case: str | None = None) -> bool:
