@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -49,9 +50,21 @@ def watch(
     data_dir: DataDir = Path(".fpb-data"),
     from_start: Annotated[bool, typer.Option("--from-start", help="Replay the whole case stream first")] = False,
     count: Annotated[Optional[int], typer.Option(help="Stop after this many events (default: follow until Ctrl-C)")] = None,
+    durable: Annotated[Optional[str], typer.Option("--durable", help="Read through this provisioned durable consumer (e.g. enforcement-team): what is shown is acknowledged, and the next watch resumes after it")] = None,
 ) -> None:
-    """Follow fp.enforcement.case.> live (an ordered consumer: nothing is left behind on the server)."""
-    asyncio.run(_watch(_endpoints(data_dir)["nats_url"], from_start, count))
+    """Follow fp.enforcement.case.> live: by default an ordered consumer (nothing is left
+    behind on the server); with --durable, resuming where the last watch stopped."""
+    nats_url = _endpoints(data_dir)["nats_url"]
+    if durable:
+        if from_start:
+            raise typer.BadParameter("--from-start 不能与 --durable 同用：持久消费者从上次停下处继续 (a durable resumes where it stopped)", param_hint="--from-start")
+        asyncio.run(watch_durable(nats_url, durable, count))
+    else:
+        asyncio.run(_watch(nats_url, from_start, count))
+
+
+def show_line(subject: str, data: bytes) -> None:
+    console.print(stream_line(subject, json.loads(data)), highlight=False)
 
 
 async def _watch(nats_url: str, from_start: bool, count: int | None) -> None:
@@ -68,8 +81,45 @@ async def _watch(nats_url: str, from_start: bool, count: int | None) -> None:
                 message = await subscription.next_msg(timeout=3600)
             except nats.errors.TimeoutError:
                 continue
-            console.print(stream_line(message.subject, json.loads(message.data)), highlight=False)
+            show_line(message.subject, message.data)
             seen += 1
+    finally:
+        await connection.close()
+
+
+async def watch_durable(nats_url: str, durable: str, count: int | None, show: Callable[[str, bytes], None] = show_line, idle_seconds: float | None = None) -> int:
+    """Pull from a provisioned durable, acknowledging each event once it is shown, so
+    the next watch on the same durable starts after it. Never fetches more than it will
+    show (an unshown fetched event would wait out the ack timeout before coming back).
+    `idle_seconds`: stop once nothing arrives for that long (tests); default: follow."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    from services.enforcement.entrypoints.routes import TEAM_CONSUMER
+
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5)
+    try:
+        js = connection.jetstream()
+        try:
+            await js.consumer_info(TEAM_CONSUMER.stream, durable)
+        except NotFoundError:
+            console.print(f"[red]没有持久消费者 {durable}（先运行 fpb provision / fpb up）; no durable consumer {durable!r} on {TEAM_CONSUMER.stream}; the provisioned one is {TEAM_CONSUMER.durable}[/red]")
+            raise typer.Exit(1) from None
+        subscription = await js.pull_subscribe_bind(durable, stream=TEAM_CONSUMER.stream)
+        shown = 0
+        while count is None or shown < count:
+            batch = 50 if count is None else min(50, count - shown)
+            try:
+                messages = await subscription.fetch(batch, timeout=idle_seconds or 30)
+            except nats.errors.TimeoutError:
+                if idle_seconds is not None:
+                    break
+                continue
+            for message in messages:
+                show(message.subject, message.data)
+                await message.ack_sync()  # acknowledged only once shown: a crash shows it again
+                shown += 1
+        return shown
     finally:
         await connection.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
@@ -34,12 +35,29 @@ def wait_for_cases(client: httpx.Client, settle_seconds: float = 3.0, timeout: f
     return client.get("/cases").json()["cases"]
 
 
-def drive_cases(enforcement_url: str, say: Callable[[str], None] = print, seed: int = 2026) -> dict[str, int]:
-    """Drive realistic officer actions; returns how many cases end in each status."""
+class DemoDriveError(RuntimeError):
+    """The enforcement service refused an officer's step: the demo would not show what it claims."""
+
+
+def checked(response: httpx.Response) -> httpx.Response:
+    if response.is_error:
+        raise DemoDriveError(f"演示案件操作失败 / demo step refused: {response.request.method} {response.request.url.path} → HTTP {response.status_code}: {response.text}")
+    return response
+
+
+def poster(client: httpx.Client) -> Callable[..., httpx.Response]:
+    """post(case, path, officer, **body): one officer step, raising on any HTTP error."""
+    return lambda case, path, officer, **body: checked(client.post(f"/cases/{case['case_id']}/{path}", json={"officer": officer, **body}))
+
+
+def drive_cases(enforcement_url: str, say: Callable[[str], None] = print, seed: int = 2026, client: httpx.Client | None = None,
+                settle_seconds: float = 3.0) -> dict[str, int]:
+    """Drive realistic officer actions; returns how many cases end in each status.
+    `client` lets a test drive an in-process service."""
     rng = random.Random(seed)
-    with httpx.Client(base_url=enforcement_url, timeout=30) as client:
-        cases = wait_for_cases(client)
-        post = lambda case, path, officer, **body: client.post(f"/cases/{case['case_id']}/{path}", json={"officer": officer, **body})  # noqa: E731
+    with nullcontext(client) if client is not None else httpx.Client(base_url=enforcement_url, timeout=30) as http:
+        cases = wait_for_cases(http, settle_seconds)
+        post = poster(http)
         for n, case in enumerate(sorted(cases, key=lambda c: c["case_number"])):
             stage = STAGES[n % len(STAGES)]
             if case["origin"] == "petition" and n % 3 == 0:
@@ -47,11 +65,11 @@ def drive_cases(enforcement_url: str, say: Callable[[str], None] = print, seed: 
             _drive(case, stage, post, rng)
         review = {"reference": "FY-DEMO-001", "category": "administrative_review", "township_code": "130132203",
                   "summary": "当事人对社会抚养费征收决定不服，向县政府申请行政复议，要求本局答复。", "received_on": date.today().isoformat()}
-        client.post("/cases", json={"officer": BRIGADE, **review})
+        checked(http.post("/cases", json={"officer": BRIGADE, **review}))
         tally: dict[str, int] = {}
-        for case in client.get("/cases").json()["cases"]:
+        for case in checked(http.get("/cases")).json()["cases"]:
             tally[case["status"]] = tally.get(case["status"], 0) + 1
-        overdue = len(client.get("/cases/overdue").json()["overdue"])
+        overdue = len(checked(http.get("/cases/overdue")).json()["overdue"])
     say("demo cases: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) + f"; {overdue} past their deadline")
     return tally
 

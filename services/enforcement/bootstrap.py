@@ -10,13 +10,15 @@ import structlog
 
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.deadline_watch import DeadlineWatch
+from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.adapters.reveal import revealer
+from services.enforcement.adapters.tip_key import anonymous_tip_key
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import UNREADABLE
 from services.enforcement.entrypoints.asyncapi import document
 from services.enforcement.entrypoints.http import add_case_routes
-from services.enforcement.entrypoints.routes import CONSUMERS, routes
+from services.enforcement.entrypoints.routes import PULLED, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, wire
 from shared.eventstore.application import ServiceApplication
@@ -56,14 +58,15 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
         reveal, closers = revealer(protector), [protector.close]
     else:
         log.warning("no_key_store", effect="detectors needing gestation weeks or medical indications see them as unreadable")
-        reveal, closers = (lambda value, purpose: UNREADABLE if is_token(value) else value), []
+        reveal, closers = (lambda value, purpose, cause: UNREADABLE if is_token(value) else value), []
     rules = settings.deadline_rules()
-    handler = integration_event_handler(store, routes(settings.detection(reveal), rules), wiring.relay.wake)
+    tip_key = anonymous_tip_key(settings.anonymous_tip_key_file, settings.key_dir)
+    handler = integration_event_handler(store, routes(settings.detection(reveal), rules, tip_key), wiring.relay.wake)
     # One handler for every consumer: the routing table picks the decision by subject.
-    consumers = [DurableConsumer(spec, handler, wiring.publisher, wiring.metrics) for spec in CONSUMERS]
+    consumers = [DurableConsumer(spec, handler, wiring.publisher, wiring.metrics) for spec in PULLED]
     service = finish(wiring, consumers, resolve, document, closers=closers)
     commands = CaseCommands(store, rules, wiring.relay.wake)
-    add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock)
+    add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock, load_duty_items(settings.duty_register_path))
     breaches = wiring.metrics.deadline_breaches.labels(NAME, "case")
     service.workers.append(DeadlineWatch(commands, index, clock, settings.deadline_check_seconds, breaches.inc))
     return service

@@ -16,6 +16,7 @@ import pytest
 
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
+from services.enforcement.domain.case import case_id_for
 from shared.contracts.identity import make_resident_id
 
 CHINA = timezone(timedelta(hours=8))
@@ -83,17 +84,17 @@ def cases_by_origin(client: httpx.Client) -> dict[str, list[dict]]:
     return grouped
 
 
-async def stream_messages(nats_url: str, subject: str) -> list[tuple[str, dict]]:
+async def stream_messages(nats_url: str, subject: str, stream: str = "FP_ENFORCEMENT", with_headers: bool = False) -> list[tuple]:
     connection = await nats.connect(nats_url)
     try:
         js = connection.jetstream()
-        info = await js.stream_info("FP_ENFORCEMENT")
+        info = await js.stream_info(stream)
         subscription = await js.subscribe(subject, ordered_consumer=True)
         messages = []
         try:
             while True:
                 message = await subscription.next_msg(timeout=2)
-                messages.append((message.subject, json.loads(message.data)))
+                messages.append((message.subject, json.loads(message.data), *([message.headers] if with_headers else [])))
                 if message.metadata.sequence.stream >= info.state.last_seq:
                     break
         except nats.errors.TimeoutError:
@@ -171,16 +172,25 @@ def test_an_anonymous_tip_exposes_its_source_in_no_read_model_log_or_stream(plat
     reporting = running.services["reporting"].url
 
     wait_for(lambda: any(r["case_id"] == tip["case_id"] for r in httpx.get(f"{reporting}/reports/cases").json()["rows"]))
+    tips_listed = wait_for(lambda: httpx.get(f"{reporting}/reports/submissions/records", params={"kind": "hotline.tip.received"}).json()["rows"])
     seen = [
+        json.dumps(tips_listed, ensure_ascii=False),
         json.dumps(enforcement.get("/cases").json(), ensure_ascii=False),
         json.dumps(enforcement.get(f"/cases/{tip['case_id']}").json(), ensure_ascii=False),
         json.dumps(enforcement.get(f"/history/{tip['case_id']}").json(), ensure_ascii=False),
         json.dumps(httpx.get(f"{reporting}/reports/cases").json(), ensure_ascii=False),
         json.dumps(asyncio.run(stream_messages(running.nats_url, "fp.enforcement.>")), ensure_ascii=False),
-        (running.data_dir / "logs" / "enforcement.log").read_text(encoding="utf-8"),
-        (running.data_dir / "logs" / "reporting.log").read_text(encoding="utf-8"),
+        *((running.data_dir / "logs" / f"{service}.log").read_text(encoding="utf-8") for service in ("enforcement", "reporting", "verification")),
     ]
-    assert tip["anonymous"] is True and tip["case_number"] in seen[0]
+    assert tip["anonymous"] is True and tip["case_number"] in seen[1]
+    assert [row["record_id"] for row in tips_listed] == [""], "the tip is listed (it counts) but names no record"
     for text in seen:
         for secret in secrets:
             assert secret not in text
+    # intake's own stream names the submission (it is intake's), never the call record, not even in headers
+    accepted = json.dumps(asyncio.run(stream_messages(running.nats_url, "fp.intake.accepted.hotline.>", "FP_INTAKE", with_headers=True)), ensure_ascii=False)
+    assert submissions[ANONYMOUS_TIP_ID] in accepted
+    for secret in (TIPSTER_PHONE, ANONYMOUS_TIP_ID, "举报人"):
+        assert secret not in accepted
+    public = case_id_for("hotline_tip", submissions[ANONYMOUS_TIP_ID])
+    assert tip["case_id"] != str(public) and public.hex[:8].upper() not in tip["case_number"], "the submission id does not lead to the case"

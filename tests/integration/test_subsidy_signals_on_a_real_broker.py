@@ -1,18 +1,22 @@
 """Enforcement on a real nats-server and a real store (SQLite and PostgreSQL): a subsidy
 signal published by verification on fp.verification.subsidy.signal_raised opens a
 subsidy-fraud case (case.opened names the signal), and a second signal on the same
-payment joins it (signal_joined names that signal)."""
+payment joins it (signal_joined names that signal). A falsification signal (the frozen
+sample) on fp.verification.application.falsification_signal opens a falsification case."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 from support import collect, running
 
 from services.enforcement.bootstrap import bootstrap as enforcement_bootstrap
 from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.subsidy import SIGNAL_RAISED, SIGNAL_RAISED_SUBJECT, SubsidySignalV1
+from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT
 from shared.contracts.integration import OutgoingMessage, make_event
 
 
@@ -45,3 +49,22 @@ async def test_subsidy_signals_open_one_case_per_subject_and_name_the_signal(nat
     assert joined["payload"]["details"]["signal_id"] == "SG-00000000BBBB"
     info = await js.stream_info("FP_ENFORCEMENT")
     assert info.state.messages == 2, "one case, one join: nothing twice"
+
+
+FALSIFICATION_SAMPLE = Path(__file__).parent.parent / "samples" / "integration" / "verification.application.falsification_signal.v1.json"
+
+
+async def test_a_falsification_signal_opens_one_falsification_case_for_its_application(nats_server, js, store_url):
+    settings = EnforcementSettings(nats_url=nats_server.url, store_url=store_url)
+    body = FALSIFICATION_SAMPLE.read_bytes()
+    async with running(enforcement_bootstrap(settings)) as service:
+        for _ in range(2):  # published twice: the broker and the handler de-duplicate
+            await js.publish(FALSIFICATION_SIGNAL_SUBJECT, body, stream="FP_VERIFICATION", headers={"Nats-Msg-Id": "verification-41"})
+        [opened] = await collect(js, "fp.enforcement.case.opened", 1)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.http), base_url="http://enforcement") as client:
+            shown = (await client.get(f"/cases/{opened['payload']['case_number']}")).json()
+
+    assert (opened["payload"]["origin"], opened["payload"]["category"], opened["payload"]["section"]) == ("signal", "falsification", "执法大队")
+    assert shown["subjects"] == {"application_id": "APP-OC-0042"}
+    assert [s["evidence"] for s in shown["signals_detail"]] == [["intake-12", "verification-17"]]
+    assert (await js.stream_info("FP_ENFORCEMENT")).state.messages == 1

@@ -8,20 +8,23 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.adapters.reveal import revealer
-from services.enforcement.application.cases import open_case_from_tip, petition_decider
+from services.enforcement.adapters.duty_register import load_duty_items
+from services.enforcement.application.cases import petition_decider, tip_decider
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import Detection, birth_decider, drug_sale_decider, on_ultrasound, termination_decider
-from services.enforcement.domain.case import case_id_for
+from services.enforcement.domain.case import SIGNAL_AFTER_CLOSURE, case_id_for
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.detectors.sex_ratio import SexRatioRule
 from services.enforcement.entrypoints.http import add_case_routes
+from services.enforcement.entrypoints.routes import PULLED, TEAM_CONSUMER
 from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
@@ -32,6 +35,8 @@ CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CHINA)
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
 RULES = DeadlineRules()
+TIP_KEY = bytes(range(32))  # enforcement's anonymous-tip key, in tests
+open_case_from_tip = tip_decider(TIP_KEY)
 
 
 class EnforcementStore(ServiceApplication):
@@ -73,7 +78,7 @@ def decide(store, decider, message):
 @pytest.fixture
 def api(store):
     http = FastAPI()
-    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW)
+    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW, load_duty_items())
     return TestClient(http)
 
 
@@ -373,3 +378,116 @@ def test_every_case_change_is_on_the_case_stream_with_the_status_after_it(store,
     assert [p.get("status") for p in payloads[1:]] == ["triaged", "assigned", "investigating"]
     assert "现场检查笔录" not in messages[-1].body.decode(), "officers' free text stays off the stream"
     assert all(read_event(m.body) for m in messages)
+
+
+# --- owning sections, deadlines on re-triage, closed cases ------------------------
+
+
+def walk(api, ref, steps, officer=OFFICER) -> None:
+    for path, body in steps:
+        response = api.post(f"/cases/{ref}/{path}", json={"officer": officer, **body})
+        assert response.status_code == 200, (path, response.text)
+
+
+def test_triage_without_a_section_gives_the_case_to_the_owner_the_duty_register_names_for_its_category(store, accepted, api):
+    [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
+
+    petition = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "petition", "priority": "normal"})
+    again = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "two_illegals", "priority": "high"})
+
+    assert petition.json()["section"] == "信访科", "duty 9 item 2: the Petitions Section registers and answers petitions"
+    assert again.json()["section"] == "执法大队", "duty 3 item 1: the two illegals are the brigade's alone"
+
+
+def test_triage_to_a_section_the_duty_register_does_not_give_that_work_is_a_422_naming_the_section(store, accepted, api):
+    [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
+
+    response = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "two_illegals", "priority": "high", "section": "信访科"})
+    unknown = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "other", "priority": "high", "section": "不存在的科"})
+
+    assert response.status_code == 422 and unknown.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["field"] == "section" and "执法大队" in detail["message"] and "信访科" in detail["message"]
+    assert unknown.json()["detail"][0]["field"] == "section"
+    assert api.get(f"/cases/{case.id}").json()["status"] == "opened", "nothing changed"
+
+
+def test_a_petition_may_be_owned_by_either_section_the_register_names(store, accepted, api):
+    [case] = decide(store, petition_decider(RULES), accepted("petitions.petition.received"))
+
+    response = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "petition", "priority": "normal", "section": "执法大队"})
+
+    assert response.status_code == 200 and response.json()["section"] == "执法大队"
+
+
+@pytest.mark.parametrize("category", ["petition", "administrative_review"])
+def test_a_tip_re_triaged_as_a_petition_or_administrative_review_gets_its_statutory_deadline_from_the_day_it_came_in(store, accepted, api, category):
+    [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
+    came_in = date.fromisoformat(api.get(f"/cases/{case.id}").json()["opened_on"])
+
+    shown = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": category, "priority": "normal"}).json()
+
+    assert shown["deadline_detail"]["kind"] == category
+    assert shown["due_on"] == add_working_days(came_in, 60).isoformat()
+    triaged = [json.loads(m.body)["payload"] for m in stream(store) if m.subject == "fp.enforcement.case.triaged"]
+    assert triaged[-1]["due_on"] == shown["due_on"], "the team's stream shows the new answer date"
+
+
+def test_a_petition_triaged_again_as_a_petition_keeps_its_deadline(store, accepted, api):
+    [case] = decide(store, petition_decider(RULES), accepted("petitions.petition.received"))
+
+    shown = api.post(f"/cases/{case.id}/triage", json={"officer": OFFICER, "category": "petition", "priority": "normal"}).json()
+
+    assert shown["deadline_detail"] == case.deadline
+    assert "DeadlineSet" not in [type(e).__name__ for e in store.events.get(case.id)]
+
+
+def test_an_agency_response_on_a_closed_case_is_refused(store, accepted, sample, detection, api):
+    [case] = decide(store, termination_decider(detection), accepted("health.termination.recorded", 1, sample("health.termination.recorded", "HB-1", gestation_weeks=16, medical_indication=None)))
+    walk(api, case.id, [("triage", {"category": "two_illegals", "priority": "urgent"}), ("assign", {"assignee": "ZF-011"}),
+                        ("joint-operations", {"agency": "police", "purpose": "联合调查"}),
+                        ("conclusion", {"substantiated": False, "findings": "未查实"}), ("close", {})])
+
+    response = api.post(f"/cases/{case.id}/agency-responses", json={"officer": OFFICER, "agency": "police", "response": "已立案侦查"})
+
+    assert response.status_code == 409 and response.json()["detail"][0]["field"] == "status"
+    assert api.get(f"/cases/{case.id}").json()["joint_operations"][0]["status"] == "requested"
+
+
+def test_a_repeat_signal_on_a_closed_case_reopens_it_as_events_on_the_stream(store, accepted, sample, detection, api):
+    on_termination = termination_decider(detection)
+    [case] = decide(store, on_termination, accepted("health.termination.recorded", 1, sample("health.termination.recorded", "HB-1", gestation_weeks=16, medical_indication=None)))
+    walk(api, case.id, [("triage", {"category": "two_illegals", "priority": "urgent"}), ("assign", {"assignee": "ZF-011"}),
+                        ("conclusion", {"substantiated": False, "findings": "未查实"}), ("close", {})])
+
+    decide(store, on_termination, accepted("health.termination.recorded", 2, sample("health.termination.recorded", "HB-2", gestation_weeks=18, medical_indication=None)))
+
+    shown = api.get(f"/cases/{case.id}").json()
+    assert shown["status"] == "reopened" and shown["reopen_reasons"] == [SIGNAL_AFTER_CLOSURE] and shown["conclusion"] is None
+    last = [(m.subject, json.loads(m.body)["payload"]) for m in stream(store)][-2:]
+    assert [s for s, _ in last] == ["fp.enforcement.case.signal_joined", "fp.enforcement.case.reopened"]
+    assert last[1][1]["status"] == "reopened" and last[1][1]["officer"] is None, "reopened by the signal, not by an officer"
+
+
+def test_the_teams_durable_is_provisioned_with_the_platform_but_not_pulled_by_the_service():
+    from cli.platform import ALL_CONSUMERS
+
+    assert TEAM_CONSUMER in ALL_CONSUMERS and TEAM_CONSUMER not in PULLED
+    assert (TEAM_CONSUMER.stream, TEAM_CONSUMER.durable, TEAM_CONSUMER.filter_subjects) == ("FP_ENFORCEMENT", "enforcement-team", ("fp.enforcement.case.>",))
+
+
+def test_reading_a_health_detail_is_logged_under_the_record_read_not_the_whole_batch(accepted, sample, protector):
+    message = accepted("health.termination.recorded", 1, sample("health.termination.recorded", "HB-1", gestation_weeks=16, medical_indication=None))
+    token = read_event(message.body).payload.data["gestation_weeks"]
+    capture = structlog.testing.LogCapture()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    try:
+        with structlog.contextvars.bound_contextvars(correlation_id=["HL-ANON-TIP-1", "HB-1"], causation_id=["intake-1", "intake-2"]):
+            weeks = revealer(protector)(token, "late_termination_without_indication", "intake-2")
+    finally:
+        structlog.reset_defaults()
+
+    [line] = capture.entries
+    assert weeks == 16 and line["event"] == "personal_data_read"
+    assert (line["correlation_id"], line["causation_id"]) == ("intake-2", "intake-2"), "an anonymous tip handled in the same batch is not named"
+    assert set(line) == {"event", "log_level", "by", "field", "subject", "purpose", "correlation_id", "causation_id"}, "the value read is never logged"

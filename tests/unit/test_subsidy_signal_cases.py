@@ -129,12 +129,12 @@ def test_nothing_personal_is_kept_or_published_beyond_person_refs(store):
     assert PERSON not in published, "person_refs stay in the case; the case stream carries none"
 
 
-def test_the_verification_consumer_reads_only_subsidy_signals_and_is_routed():
+def test_the_verification_consumer_reads_subsidy_and_falsification_signals_and_is_routed():
     assert VERIFICATION_CONSUMER in CONSUMERS
     assert (VERIFICATION_CONSUMER.stream, VERIFICATION_CONSUMER.durable) == ("FP_VERIFICATION", "enforcement-verification")
-    assert VERIFICATION_CONSUMER.filter_subjects == ("fp.verification.subsidy.signal_raised",)
+    assert VERIFICATION_CONSUMER.filter_subjects == ("fp.verification.subsidy.signal_raised", "fp.verification.application.falsification_signal")
     settings = EnforcementSettings(nats_url="nats://127.0.0.1:1", store_url="memory://")
-    table = routes(settings.detection(lambda value, purpose: value), settings.deadline_rules())
+    table = routes(settings.detection(lambda value, purpose, cause: value), settings.deadline_rules(), bytes(32))
     assert table[SIGNAL_RAISED_SUBJECT] is open_case_from_subsidy_signal
 
 

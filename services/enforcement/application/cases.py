@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from services.enforcement.domain.case import Case, case_id_for, case_number
+from services.enforcement.domain.case import Case, anonymous_case_id, case_id_for, case_number
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
@@ -20,32 +20,39 @@ def county_day(moment: datetime):
     return moment.astimezone(CHINA).date()
 
 
-def open_case_from_tip(received: ReceivedEvent, find: Find) -> Sequence[Case]:
-    """A hotline tip opens one case, owned by the section the duty register names.
+def tip_decider(anonymous_tip_key: bytes) -> Callable[[ReceivedEvent, Find], Sequence[Case]]:
+    def open_case_from_tip(received: ReceivedEvent, find: Find) -> Sequence[Case]:
+        """A hotline tip opens one case, owned by the section the duty register names.
 
-    An anonymous tip keeps nothing that leads back to the tipster: not the hotline's
-    record id, not the submission, not the channel (its text stays encrypted)."""
-    submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-    case_id = case_id_for("hotline_tip", submission.submission_id)
-    if find(case_id) is not None:
-        return ()
-    data = submission.data
-    anonymous = bool(data["anonymous"])
-    return (
-        Case(
-            id=case_id,
-            origin="hotline_tip",
-            source_ref="" if anonymous else submission.submission_id,
-            case_number=case_number(county_day(submission.occurred_at).year, case_id),
-            category=data["category"],
-            township_code=data.get("township_code"),
-            anonymous=anonymous,
-            channel=None if anonymous else data["channel"],
-            section=submission.section,
-            record_id=None if anonymous else submission.record_id,
-            summary=data.get("text"),
-        ),
-    )
+        An anonymous tip keeps nothing that leads back to the tipster: not the hotline's
+        record id, not the submission, not the channel (its text stays encrypted), and its
+        case id is a keyed hash, so the submission id (on intake's stream) finds nothing."""
+        submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
+        data = submission.data
+        anonymous = bool(data["anonymous"])
+        if anonymous:
+            case_id = anonymous_case_id(anonymous_tip_key, submission.submission_id)
+        else:
+            case_id = case_id_for("hotline_tip", submission.submission_id)
+        if find(case_id) is not None:
+            return ()
+        return (
+            Case(
+                id=case_id,
+                origin="hotline_tip",
+                source_ref="" if anonymous else submission.submission_id,
+                case_number=case_number(county_day(submission.occurred_at).year, case_id),
+                category=data["category"],
+                township_code=data.get("township_code"),
+                anonymous=anonymous,
+                channel=None if anonymous else data["channel"],
+                section=submission.section,
+                record_id=None if anonymous else submission.record_id,
+                summary=data.get("text"),
+            ),
+        )
+
+    return open_case_from_tip
 
 
 def petition_decider(rules: DeadlineRules) -> Callable[[ReceivedEvent, Find], Sequence[Case]]:

@@ -28,7 +28,8 @@ from services.enforcement.domain.watch import SCAN_MEMORY_DAYS, BirthTally, Outl
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 
-# reveal(token, purpose) -> the plain value, or UNREADABLE when the subject's key was erased
+# reveal(token, purpose, cause) -> the plain value, or UNREADABLE when the subject's key
+# was erased; cause is the event id of the record read (the audit log names it)
 Reveal = Callable[[Any, str], Any]
 UNREADABLE = object()
 
@@ -71,8 +72,8 @@ def termination_decider(detection: Detection) -> Callable[[ReceivedEvent, Find],
         submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
         data, event_id = submission.data, received.envelope.event_id
         performed_on = date.fromisoformat(data["performed_on"])
-        weeks = detection.reveal(data["gestation_weeks"], late_termination.PATTERN)
-        indication = detection.reveal(data.get("medical_indication"), late_termination.PATTERN)
+        weeks = detection.reveal(data["gestation_weeks"], late_termination.PATTERN, event_id)
+        indication = detection.reveal(data.get("medical_indication"), late_termination.PATTERN, event_id)
         if indication is UNREADABLE:
             return ()
         cases = _Cases(find, submission)

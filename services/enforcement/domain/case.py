@@ -11,6 +11,8 @@ nor the submission, nor the channel, and the tip's text stays encrypted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -28,11 +30,13 @@ TIP_CATEGORIES = {
     "certificate_service": "证件办理",
     "other": "其他",
 }
-CATEGORIES = {**TIP_CATEGORIES, "petition": "信访", "administrative_review": "行政复议"}
+CATEGORIES = {**TIP_CATEGORIES, "falsification": "弄虚作假", "petition": "信访", "administrative_review": "行政复议"}
 PRIORITIES = ("low", "normal", "high", "urgent")
 AGENCIES = {"police": "公安局", "health": "卫健局", "drug": "市场监管局(药监)"}
 REFERRAL_TARGETS = {"judicial": "移送司法机关", "discipline": "追究责任"}
 EVIDENCE_KINDS = ("document", "statement", "linked_fact")
+# Why a closed case reopens by itself: the conduct it was about is being signalled again.
+SIGNAL_AFTER_CLOSURE = "新信号，重新立案调查 (new signal after closure)"
 
 # Which command each status allows (the status after it is in the event method).
 WORKING = ("assigned", "investigating", "referred")
@@ -51,6 +55,14 @@ ALLOWED = {
 def case_id_for(origin: str, source_ref: str) -> UUID:
     """One case per originating fact: the same tip can never open two cases."""
     return stable_id("case", origin, source_ref)
+
+
+def anonymous_case_id(key: bytes, submission_id: str) -> UUID:
+    """An anonymous tip's case id: a keyed hash only enforcement can compute, so nobody
+    who learns the submission id (it is on intake's stream) can find the tip's case,
+    nor its case number (the id's first hex digits)."""
+    digest = hmac.new(key, f"anonymous-tip\x1f{submission_id}".encode(), hashlib.sha256).digest()
+    return UUID(bytes=digest[:16], version=4)
 
 
 def case_number(year: int, case_id: UUID) -> str:
@@ -117,13 +129,26 @@ class Case(Aggregate):
         return text
 
     # -- commands ----------------------------------------------------------------------
-    def triage(self, category: str, priority: str, section: str, officer: str) -> None:
+    def triage(self, category: str, priority: str, section: str, officer: str, deadline: dict[str, Any] | None = None) -> None:
+        """`section` has been checked against the duty register; `deadline` is the
+        statutory limit the category carries (petitions, administrative reviews) counted
+        from the day the case came in, or None when the category has none."""
         self._require("triage")
         if category not in CATEGORIES:
             raise CaseRuleError("category", f"unknown category {category!r}; one of {', '.join(CATEGORIES)}")
         if priority not in PRIORITIES:
             raise CaseRuleError("priority", f"unknown priority {priority!r}; one of {', '.join(PRIORITIES)}")
-        self._triaged(category=category, priority=priority, section=self._text("section", section), officer=officer)
+        section = self._text("section", section)
+        # A case re-triaged into a category with a statutory limit gets that limit. One
+        # moved out of it keeps its clock: the petitioner is still owed an answer.
+        if deadline and deadline.get("kind") != (self.deadline or {}).get("kind"):
+            self._deadline_set(deadline=dict(deadline), officer=officer)
+        self._triaged(category=category, priority=priority, section=section, officer=officer)
+
+    @event("DeadlineSet")
+    def _deadline_set(self, deadline: dict[str, Any], officer: str) -> None:
+        self.deadline = deadline
+        self.deadline_alerts = []
 
     @event("Triaged")
     def _triaged(self, category: str, priority: str, section: str, officer: str) -> None:
@@ -173,7 +198,18 @@ class Case(Aggregate):
         """Who received what (the event's timestamp says when)."""
         self.disclosures = [*self.disclosures, {"agency": agency, "fields": fields, "operation_id": operation_id, "by": officer}]
 
+    def disclose_again(self, agency: str, disclosed_fields: list[str], officer: str) -> None:
+        """Share what the case has learnt since the agency's last disclosure: an agency
+        sees the case only as of its last disclosure, so sharing more is a new event."""
+        self._require("joint_operation")
+        operations = [op for op in self.joint_operations if op["agency"] == agency]
+        if not operations:
+            raise CaseRuleError("agency", f"no joint operation with {agency!r}; request one first")
+        self._disclosed(agency=agency, fields=list(disclosed_fields), operation_id=operations[-1]["operation_id"], officer=officer)
+
     def record_agency_response(self, agency: str, response: str, officer: str) -> None:
+        if self.status == "closed":
+            raise CaseRuleError("status", "a closed case takes no agency responses; reopen it first")
         if not any(op["agency"] == agency and op["status"] == "requested" for op in self.joint_operations):
             raise CaseRuleError("agency", f"no joint operation with {agency!r} is waiting for an answer")
         self._agency_responded(agency=agency, response=self._text("response", response), officer=officer)
@@ -222,7 +258,7 @@ class Case(Aggregate):
         self._reopened(reason=self._text("reason", reason), officer=officer)
 
     @event("Reopened")
-    def _reopened(self, reason: str, officer: str) -> None:
+    def _reopened(self, reason: str, officer: str | None) -> None:  # None: reopened by a new signal
         self.reopen_reasons = [*self.reopen_reasons, reason]
         self.conclusion = None
         self.status = "reopened"
@@ -244,11 +280,14 @@ class Case(Aggregate):
         return {k: str(v) for k, v in reconcile(self.fees).items()}
 
     def join_signal(self, signal: dict[str, Any]) -> bool:
-        """A repeat of a pattern joins this case; the same evidence twice changes nothing."""
+        """A repeat of a pattern joins this case; the same evidence twice changes nothing.
+        A closed case reopens: what it was closed on is happening again."""
         known = {tuple(s["evidence"]) for s in self.signals}
         if tuple(signal["evidence"]) in known:
             return False
         self._signal_joined(signal=signal)
+        if self.status == "closed":
+            self._reopened(reason=SIGNAL_AFTER_CLOSURE, officer=None)
         return True
 
     @event("SignalJoined")

@@ -25,7 +25,7 @@ class Command(BaseModel):
 class Triage(Command):
     category: str
     priority: Literal["low", "normal", "high", "urgent"]
-    section: str | None = Field(None, description="Owning section; default: the one the duty register gave")
+    section: str | None = Field(None, description="Owning section, one the duty register gives this category's work to; default: the category's owner in the register")
 
 
 class Assign(Command):
@@ -41,6 +41,12 @@ class Evidence(Command):
 class JointOperation(Command):
     agency: Literal["police", "health", "drug"]
     purpose: str = Text
+
+
+class Disclosure(Command):
+    """Share with an agency, within its joint operation, what the case learnt since."""
+
+    agency: Literal["police", "health", "drug"]
 
 
 class AgencyResponse(Command):

@@ -16,9 +16,10 @@ from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.outbox import opened_on
 from services.enforcement.application.commands import CaseCommands, CaseNotFoundError
 from services.enforcement.domain.case import Case
-from services.enforcement.domain.deadlines import DeadlineRules
+from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
-from services.enforcement.domain.redaction import AGENCY_FIELDS, shared_view
+from services.enforcement.domain.ownership import DutyItems, owning_section
+from services.enforcement.domain.redaction import AGENCY_FIELDS, disclosed_fields, shared_view
 from services.enforcement.domain.views import case_detail, case_summary
 from services.enforcement.entrypoints import commands_api as api
 from shared.eventstore.application import ServiceApplication
@@ -47,7 +48,9 @@ def parse_as_of(as_of: str | None, clock: Clock) -> datetime:
     return moment
 
 
-def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, commands: CaseCommands, rules: DeadlineRules, sections: tuple[str, ...], clock: Clock) -> None:
+def add_case_routes(
+    http: FastAPI, store: ServiceApplication, index: CaseIndex, commands: CaseCommands, rules: DeadlineRules, sections: tuple[str, ...], clock: Clock, duty_items: DutyItems,
+) -> None:
     def case_id_of(ref: str) -> UUID:
         case_id = parse_uuid(ref) or index.by_number(ref)
         if case_id is None:
@@ -59,6 +62,18 @@ def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, 
         if not isinstance(case, Case):
             raise problem(404, "case", f"no case {ref!r}")
         return case
+
+    def as_last_disclosed_to(case_id: UUID, agency: str) -> Case | None:
+        """The case as the agency's last disclosure left it: what was shared, and no more."""
+        versions = [e.originator_version for e in store.events.get(case_id) if isinstance(e, Case.Disclosed) and e.agency == agency]
+        return store.repository.get(case_id, version=versions[-1]) if versions else None
+
+    def triage_case(case: Case, body: api.Triage, officer: str) -> None:
+        """The owning section is checked against the duty register (default: by category);
+        a category with a statutory limit counts it from the day the case came in."""
+        section = owning_section(duty_items, body.category, body.section)
+        received_on = date.fromisoformat(str((case.deadline or {}).get("received_on") or opened_on(case)))
+        case.triage(body.category, body.priority, section, officer, deadline_for(body.category, received_on, rules))
 
     def detail(case: Case) -> dict[str, Any]:
         return case_detail(case, opened_on(case), clock().astimezone(CHINA).date(), rules)
@@ -108,13 +123,15 @@ def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, 
 
     @http.get("/cases/{ref}/shared/{agency}")
     async def shared(ref: str, agency: str) -> dict[str, Any]:
-        """What an agency sees of a case shared with it (only after a disclosure to it)."""
+        """What an agency sees of a case shared with it: the case as of its last disclosure
+        to that agency, so what the case learnt since is shown only once disclosed again."""
         if agency not in AGENCY_FIELDS:
             raise problem(404, "agency", f"unknown agency {agency!r}; one of {', '.join(AGENCY_FIELDS)}")
         case = await asyncio.to_thread(load, ref)
-        if not any(d["agency"] == agency for d in case.disclosures):
-            raise problem(403, "agency", f"case {case.case_number} was never shared with {agency}")
-        return shared_view(case, agency, opened_on(case))
+        disclosed = await asyncio.to_thread(as_last_disclosed_to, case.id, agency)
+        if disclosed is None:
+            raise problem(403, "agency", f"案件 {case.case_number} 从未向 {agency} 披露; case {case.case_number} was never shared with {agency}")
+        return shared_view(disclosed, agency, opened_on(disclosed))
 
     @http.post("/cases", status_code=201)
     async def open_case(body: api.OpenCase) -> JSONResponse:
@@ -128,7 +145,7 @@ def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, 
 
     @http.post("/cases/{ref}/triage")
     async def triage(ref: str, body: api.Triage) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.triage(body.category, body.priority, body.section or c.section, o))
+        return await run(ref, body, lambda c, o: triage_case(c, body, o))
 
     @http.post("/cases/{ref}/assign")
     async def assign(ref: str, body: api.Assign) -> JSONResponse:
@@ -141,6 +158,10 @@ def add_case_routes(http: FastAPI, store: ServiceApplication, index: CaseIndex, 
     @http.post("/cases/{ref}/joint-operations")
     async def joint_operation(ref: str, body: api.JointOperation) -> JSONResponse:
         return await run(ref, body, lambda c, o: commands.request_joint_operation_on(c, body.agency, body.purpose, o))
+
+    @http.post("/cases/{ref}/disclosures")
+    async def disclose_again(ref: str, body: api.Disclosure) -> JSONResponse:
+        return await run(ref, body, lambda c, o: c.disclose_again(body.agency, disclosed_fields(body.agency), o))
 
     @http.post("/cases/{ref}/agency-responses")
     async def agency_response(ref: str, body: api.AgencyResponse) -> JSONResponse:

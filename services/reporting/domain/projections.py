@@ -80,11 +80,15 @@ def changes_for(received: ReceivedEvent) -> list[Change]:
     match payload:
         case SubmissionAcceptedV1():
             key = {"township_code": payload.township_code or "", "source": payload.source, "kind": payload.kind, "section": payload.section}
+            # An anonymous tip is still listed (the drill-down adds up to the count), but
+            # under its event id: the hotline's record id and the submission id would lead
+            # back to the tipster (the hotline knows who called under that record id).
+            anonymous = payload.kind == "hotline.tip.received" and bool(payload.data.get("anonymous"))
             record = Upsert(
                 "rm_submission_records",
-                {"submission_id": payload.submission_id},
-                {"record_id": payload.record_id, "source": payload.source, "kind": payload.kind, "township_code": payload.township_code or "",
-                 "section": payload.section, "occurred_at": payload.occurred_at.isoformat()},
+                {"submission_id": f"anonymous:{received.envelope.event_id}" if anonymous else payload.submission_id},
+                {"record_id": "" if anonymous else payload.record_id, "source": payload.source, "kind": payload.kind,
+                 "township_code": payload.township_code or "", "section": payload.section, "occurred_at": payload.occurred_at.isoformat()},
             )
             return [Increment("rm_submissions", key, "accepted"), record, *birth_changes(payload)]
         case SubmissionRejectedV1():

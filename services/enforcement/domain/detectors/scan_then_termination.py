@@ -1,5 +1,12 @@
 """A patient scanned by ultrasound, then terminated without a medical indication
-within a short window (the sex-determination-then-selection pattern)."""
+within a short window (the sex-determination-then-selection pattern).
+
+Detected when the termination arrives after the scan, not the other way round (a
+scan recorded late, after the termination, is not paired). Why: pairing it would mean
+remembering, per patient, that a termination without medical indication took place:
+a health fact the detectors read through the audited reveal port and deliberately
+never store (only where, by whom and when a patient was scanned is remembered). The
+late-termination and sex-ratio detectors do not depend on arrival order."""
 
 from __future__ import annotations
 

@@ -1,0 +1,55 @@
+"""Cases from verification's falsification signals (弄虚作假): a pure decision.
+
+Verification publishes a FalsificationSignalV1 when an application contradicts another
+record the bureau holds (a certificate already held under another application, declared
+children that police records deny). The first signal on an application opens a
+falsification case owned by the enforcement brigade; a later signal on the same
+application joins it (and reopens it if it was closed). Redelivery changes nothing: the
+handled-message marker catches the same message, the same evidence joins nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from services.enforcement.application.cases import Find
+from services.enforcement.domain.case import Case, case_id_for, case_number
+from shared.contracts.events.verification import FalsificationSignalV1
+from shared.contracts.integration import ReceivedEvent
+
+CATEGORY = "falsification"
+SECTION = "执法大队"  # duty 9 item 1: investigating violations is the brigade's case work
+
+
+def signal_record(signal: FalsificationSignalV1) -> dict[str, Any]:
+    """The fields every signal record has, plus the falsification signal's own."""
+    return {
+        "pattern": signal.pattern,
+        "subject": signal.subject,
+        "evidence": list(signal.evidence),
+        "detected_on": signal.detected_on,
+        "person_refs": list(signal.person_refs),
+        "signal_id": signal.signal_id,
+        "application_id": signal.application_id,
+        "application_kind": signal.application_kind,
+        "summary": signal.summary,
+    }
+
+
+def open_case_from_falsification_signal(received: ReceivedEvent, find: Find) -> Sequence[Case]:
+    signal: FalsificationSignalV1 = received.payload  # type: ignore[assignment]
+    record = signal_record(signal)
+    case_id = case_id_for("signal", signal.subject)
+    case = find(case_id)
+    if case is not None:
+        return (case,) if case.join_signal(record) else ()
+    detected_on = date.fromisoformat(signal.detected_on)
+    return (
+        Case(
+            id=case_id, origin="signal", source_ref=signal.subject, case_number=case_number(detected_on.year, case_id),
+            category=CATEGORY, township_code=signal.township_code, anonymous=False, channel=None, section=SECTION,
+            record_id=None, summary=None, subjects={"application_id": signal.application_id}, signal=record,
+        ),
+    )
