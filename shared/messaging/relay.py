@@ -119,15 +119,23 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            failed = False
             try:
                 if not await asyncio.to_thread(self._positions.lead, self.name):
                     self._position = None
+                    # The leader reports the lag; a stale value here would keep FpbRelayLag
+                    # firing (max by service) after this replica handed over.
+                    self._metrics.relay_lag.clear()
                     await asyncio.sleep(2.0)  # another replica relays this store
                     continue
                 published = await self.publish_next_batch()
             except Exception:  # broker down, store busy: keep trying, never skip
                 log.exception("relay_batch_failed", relay=self.name)
-                published = 0
+                published, failed = 0, True
+            # Whatever the outcome: while the broker is down nothing is published, and the
+            # lag must still grow with every event saved (alert FpbRelayLag).
+            await self.measure_lag()
+            if failed:
                 await asyncio.sleep(1.0)
             if published == 0:
                 self._wake.clear()
@@ -136,6 +144,16 @@ class OutboxRelay:
                 except TimeoutError:
                     pass
 
+    async def measure_lag(self) -> None:
+        """fpb_relay_lag_events: events stored but not yet published with a PubAck."""
+        try:
+            if self._position is None:
+                self._position = await asyncio.to_thread(self._positions.get, self.name)
+            head = await asyncio.to_thread(self._store.log_head)
+        except Exception:  # noqa: BLE001 - store unreachable: FpbNotReady says so; keep the last value
+            return
+        self._metrics.relay_lag.labels(self._metrics.service).set(max(head - self._position, 0))
+
     async def publish_next_batch(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""
         if self._position is None:
@@ -143,7 +161,6 @@ class OutboxRelay:
         position = self._position
         notifications = await asyncio.to_thread(self._store.read_log, position, self._batch_size)
         if not notifications:
-            self._metrics.relay_lag.labels(self._metrics.service).set(0)
             return 0
         messages = [
             message
@@ -154,6 +171,4 @@ class OutboxRelay:
         last = notifications[-1].id
         await asyncio.to_thread(self._positions.set, self.name, last)
         self._position = last
-        head = await asyncio.to_thread(self._store.log_head)
-        self._metrics.relay_lag.labels(self._metrics.service).set(max(head - last, 0))
         return len(notifications)

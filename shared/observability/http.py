@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from fastapi import FastAPI, HTTPException, Query, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, Field
@@ -36,18 +36,37 @@ def service_http(
     """The common endpoints; /history only where the service keeps an event store."""
     http = FastAPI(title=f"fpb {name}", version="1")
 
+    @http.middleware("http")
+    async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        try:
+            response = await call_next(request)
+        except Exception:
+            metrics.http_requests.labels(name, "5xx").inc()  # unhandled: the server answers 500
+            raise
+        metrics.http_requests.labels(name, f"{response.status_code // 100}xx").inc()
+        return response
+
+    async def checked() -> dict[str, bool]:
+        # Exported too (fpb_ready), so an outage shows in Prometheus while the process still
+        # answers (alert FpbDependencyUnreachable), not only to the orchestrator's probe.
+        checks = await readiness()
+        for check, ok in checks.items():
+            metrics.ready.labels(name, check).set(1 if ok else 0)
+        return checks
+
     @http.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": name}
 
     @http.get("/readyz")
     async def readyz() -> JSONResponse:
-        checks = await readiness()
+        checks = await checked()
         ready = all(checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     @http.get("/metrics")
     async def prometheus_metrics() -> Response:
+        await checked()
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @http.get("/asyncapi.json")

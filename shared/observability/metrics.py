@@ -43,6 +43,14 @@ class ServiceMetrics:
             "fpb_relay_lag_events", "Events in the store's log not yet published by the outbox relay",
             ["service"], registry=self.registry,
         )
+        self.ready = Gauge(
+            "fpb_ready", "1 while a readiness check of /readyz passes (broker, store, consumers), else 0; set at every scrape",
+            ["service", "check"], registry=self.registry,
+        )
+        self.http_requests = Counter(
+            "fpb_http_requests", "HTTP requests answered, by status class (2xx, 4xx, 5xx)",
+            ["service", "status"], registry=self.registry,
+        )
         self.dead_letters = Counter(
             "fpb_dead_letters", "Messages sent to the dead-letter stream, by consumer and reason",
             ["service", "consumer", "reason"], registry=self.registry,

@@ -16,6 +16,8 @@ SERVICES = ("intake", "verification", "enforcement", "reporting")
 # What an operator must know, and the metric each alert must read.
 REQUIRED_ALERTS = {
     "FpbServiceDown": "up",
+    "FpbServiceAbsent": "up",  # a service with no target at all: no `up` series to be 0
+    "FpbDependencyUnreachable": "fpb_ready",
     "FpbConsumerLagGrowing": "fpb_consumer_lag_messages",
     "FpbDeadLettersArriving": "fpb_dead_letters_total",
     "FpbRelayLag": "fpb_relay_lag_events",
@@ -86,3 +88,9 @@ def test_the_compose_prometheus_scrapes_each_service_as_its_own_job():
         [static] = job["static_configs"]
         assert static["targets"] == [f"{name}:8000"]
         assert static["labels"] == {"platform": "fpb"}
+
+
+def test_every_service_is_watched_for_having_no_target_at_all():
+    expr = rules()["FpbServiceAbsent"]["expr"]
+    for service in SERVICES:
+        assert f'absent(up{{platform="fpb", job="{service}"}})' in expr, f"FpbServiceAbsent does not watch {service}"

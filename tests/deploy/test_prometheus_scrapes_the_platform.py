@@ -121,6 +121,20 @@ def test_prometheus_sees_every_service_target_up(prometheus):
     assert {r["metric"]["job"]: r["value"][1] for r in query(prometheus, 'up{platform="fpb"}')} == {name: "1" for name in SERVICE_NAMES}
 
 
+def test_every_service_reports_its_readiness_checks_passing(prometheus):
+    # What FpbDependencyUnreachable reads: each /readyz check, per service, at every scrape.
+    # (intake also checks its key store)
+    wanted = {(service, check) for service in SERVICE_NAMES for check in ("broker", "store", "consumers")}
+    last: dict = {}
+
+    def passing() -> bool:
+        last.clear()
+        last.update({(r["metric"]["service"], r["metric"]["check"]): r["value"][1] for r in query(prometheus, 'fpb_ready{platform="fpb"}')})
+        return set(last) >= wanted and set(last.values()) == {"1"}
+
+    eventually(passing)
+
+
 def test_every_fpb_metric_each_service_exports_is_scraped(platform, prometheus):
     for sample in SAMPLES:
         result = run([str(Path(sys.executable).with_name("fpb")), "publish", "--data-dir", str(platform.data_dir), str(ROOT / "tests" / "samples" / "inbound" / sample)], timeout=60)
