@@ -229,11 +229,13 @@ def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
 def contracts(
     out: Annotated[Path, typer.Option(help="Directory for the AsyncAPI documents")] = Path("docs/asyncapi"),
     openapi_out: Annotated[Path, typer.Option(help="Directory for the OpenAPI documents")] = Path("docs/openapi"),
+    configuration_out: Annotated[Path, typer.Option(help="The configuration reference")] = Path("docs/configuration.md"),
 ) -> None:
-    """Write each service's AsyncAPI and OpenAPI documents, generated from the code (connects to nothing)."""
+    """Write each service's AsyncAPI and OpenAPI documents and the configuration reference, generated from the code (connects to nothing)."""
+    from cli import configuration
     from cli.contracts import write_asyncapi, write_openapi
 
-    for path in [*write_asyncapi(out), *write_openapi(openapi_out)]:
+    for path in [*write_asyncapi(out), *write_openapi(openapi_out), configuration.write(configuration_out)]:
         console.print(f"wrote {path}")
 
 

@@ -15,9 +15,9 @@ class ServiceSettings(BaseSettings):
     store_url: str = Field(description="This service's event store: sqlite:///path or postgresql://…")
     audit_key_file: Path | None = Field(None, description="Ed25519 private key (32 raw bytes) that signs hash-chain checkpoints")
     checkpoint_dir: Path | None = Field(None, description="Where signed checkpoints are written (copy them somewhere the database admin cannot reach)")
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    log_level: str = "INFO"
+    http_host: str = Field("127.0.0.1", description="Address the HTTP endpoint (health, readiness, metrics, API) listens on")
+    http_port: int = Field(8000, ge=0, le=65535, description="Port of the HTTP endpoint")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; JSON lines on stderr with correlation_id and causation_id")
 
 
 class PersonalDataSettings(ServiceSettings):

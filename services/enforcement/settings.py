@@ -25,17 +25,17 @@ class EnforcementSettings(ServiceSettings):
     officer_sections: tuple[str, ...] = Field(("执法大队", "信访科", "法规科"), description="Sections whose officers may change cases")
     petition_working_days: int = Field(60, ge=1, description="信访: answer due within this many working days of receipt")
     administrative_review_working_days: int = Field(60, ge=1, description="行政复议: decision due within this many working days")
-    deadline_nearing_working_days: int = Field(5, ge=0)
+    deadline_nearing_working_days: int = Field(5, ge=0, description="A deadline this many working days away or less raises a nearing alert")
     deadline_check_seconds: float = Field(60.0, gt=0, description="How often the service raises nearing/breached deadline events")
     calendar_override_file: Path | None = Field(DEFAULT_OVERRIDE, description="Holiday arrangements for years chinesecalendar does not know (see shared/calendar_override.json)")
-    late_termination_min_weeks: int = 14
-    termination_drug_codes: tuple[str, ...] = ("H10950347", "H20000668")
-    unprescribed_sales_max: int = 3
-    unprescribed_sales_window_days: int = 30
-    scan_then_termination_window_days: int = 30
-    sex_ratio_window_days: int = 365
-    sex_ratio_min_births: int = 10
-    sex_ratio_max: float = 120.0
+    late_termination_min_weeks: int = Field(14, ge=1, description="两非: a termination at or beyond this many weeks with no medical indication is a signal")
+    termination_drug_codes: tuple[str, ...] = Field(("H10950347", "H20000668"), description="Approval numbers of termination drugs (JSON list)")
+    unprescribed_sales_max: int = Field(3, ge=0, description="An outlet selling termination drugs without prescription more often than this in the window is a signal")
+    unprescribed_sales_window_days: int = Field(30, ge=1, description="The window for unprescribed sales, days")
+    scan_then_termination_window_days: int = Field(30, ge=1, description="An ultrasound followed by a termination within this many days is a signal")
+    sex_ratio_window_days: int = Field(365, ge=1, description="The rolling window of linked births for a facility's or operator's sex ratio, days")
+    sex_ratio_min_births: int = Field(10, ge=1, description="Fewest linked births in the window before a facility's or operator's ratio is judged")
+    sex_ratio_max: float = Field(120.0, gt=0, description="Boys per 100 girls above which a facility or operator is a signal")
 
     def calendar(self) -> CalendarOverride:
         return CalendarOverride.from_file(self.calendar_override_file)
