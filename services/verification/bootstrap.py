@@ -10,7 +10,7 @@ from uuid import UUID
 
 import structlog
 
-from services.verification.adapters.index_rows import IndexRows
+from services.verification.adapters.index_rows import APPLICATIONS, IndexRows
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
@@ -113,7 +113,9 @@ def bootstrap(settings: VerificationSettings) -> Service:
     commands = OfficerCommands(wiring.store, applications, wake=wiring.relay.wake)
     breaches = CountedOnce(settings.store_url, NAME, wiring.metrics.deadline_breaches.labels(NAME, "application").inc)
     service.closers.append(breaches.close)
-    queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store), breaches)
+    application_rows = IndexRows(settings.store_url, APPLICATIONS)
+    service.closers.append(application_rows.close)
+    queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store, application_rows), breaches)
     install_error_handlers(service.http)
     service.http.include_router(verification_routes(commands, queries, today))
     index_rows = IndexRows(settings.store_url)

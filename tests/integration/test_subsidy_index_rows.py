@@ -40,3 +40,25 @@ def test_rows_are_loaded_together_by_kind_and_key_only_those_stored(store_url: s
     assert loaded[("signal", "p1")]["signal_id"] == "SG-1"
     rows.clear()
     rows.close()
+
+
+def test_the_applications_index_keeps_its_own_rows_and_position_beside_the_subsidy_index(store_url: str):
+    from services.verification.adapters.index_rows import APPLICATIONS
+
+    subsidy, applications = IndexRows(store_url), IndexRows(store_url, APPLICATIONS)
+    subsidy.clear()
+    applications.clear()
+    row = {"application_id": "APP-1", "application_kind": "rebirth_approval", "township_code": "130132100", "section": "县直科",
+           "status": "submitted", "scores": []}
+    subsidy.save({("payment", "a"): {"payment_id": "PAY-1", "status": "approved"}}, 7)
+    applications.save({("application", "a"): row}, 3)
+
+    assert (subsidy.position(), applications.position()) == (7, 3)
+    assert applications.select("application", {"application_kind": "rebirth_approval", "section": "县直科"}) == [("a", row)]
+    assert applications.select("application", {"status": "approved"}) == []
+    applications.clear()
+    assert (subsidy.position(), applications.position()) == (7, 0), "clearing one index leaves the other's position"
+    assert subsidy.select("payment", {}) != []
+    subsidy.clear()
+    subsidy.close()
+    applications.close()

@@ -16,6 +16,7 @@ from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.application.applications import Applications
 from services.verification.application.commands import OfficerCommands
+from services.verification.adapters.index_rows import APPLICATIONS, IndexRows
 from services.verification.application.queries import ApplicationIndex, Queries
 from services.verification.domain.application_file import (
     ApplicationFile,
@@ -89,7 +90,7 @@ class World:
         self.today = today
         codes = (f"CODE{n:04d}" for n in itertools.count(1))
         self.commands = OfficerCommands(self.store, self.applications, new_code=lambda: next(codes))
-        self.queries = Queries(self.store, self.applications, ApplicationIndex(self.store))
+        self.queries = Queries(self.store, self.applications, ApplicationIndex(self.store, IndexRows(None, APPLICATIONS)))
         self.routes = {**bind(self.applications), **LIFE_EVENT_ROUTES, **ENFORCEMENT_ROUTES}
         self.translate = make_translate(self.store)
         app = FastAPI()

@@ -201,6 +201,25 @@ def test_a_rating_is_attached_to_the_application_and_counted_for_its_section_and
     assert (rated.score, rated.section, rated.township_code) == (2, "县直科", "130132102")
 
 
+def test_the_applications_index_keeps_its_rows_so_a_restart_reads_only_what_is_new(world):
+    from services.verification.application.queries import ApplicationIndex
+
+    world.submit("first_child_registration")
+    world.rate("APP-130132102-2026-0057", 4)
+    before = world.queries.index.select(kind="first_child_registration")
+    reached = world.store.log_head()
+    asked_from = []
+    read_log = world.store.read_log
+    world.store.read_log = lambda after, limit: asked_from.append(after) or read_log(after, limit)
+
+    restarted = ApplicationIndex(world.store, world.queries.index.rows)  # the same database, a new process
+    after = restarted.select(kind="first_child_registration")
+
+    assert after == before and [(r["status"], r["scores"], r["kind"]) for r in after] == [("checked", [4], "first_child_registration")]
+    assert asked_from == [reached], "the log is read from the position the rows reached, not from the start"
+    assert restarted.select(kind="rebirth_approval") == [] and restarted.select(section="县直科") == after
+
+
 def test_without_the_key_store_the_personal_checks_ask_for_the_information(announced, delivery, inbound_sample, protector):
     world = World(announced, delivery, inbound_sample, protector)
     world.applications.protector = None

@@ -1,15 +1,17 @@
-"""The subsidy listing index's rows, in verification's own database (not in memory: at
-1,000,000 stored events the in-memory rows took 336 MiB and a minute to rebuild at start).
+"""Verification's listing indexes' rows, in its own database (not in memory: at
+1,000,000 stored events the in-memory subsidy rows took 336 MiB and a minute to rebuild
+at every start).
 
-One table of small rows (enrolments, payments, signals, open suspensions), each with
-the columns officers filter by and its fields as JSON, and the log position they are
-up to date with, written in the same transaction as the rows.
+One table per index (`IndexTable`): small rows keyed by (kind, key), the columns officers
+filter by, the fields as JSON, and the log position the index is up to date with,
+written in the same transaction as the rows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, delete, select
@@ -19,40 +21,53 @@ from sqlalchemy.pool import StaticPool
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 LOAD_CHUNK = 500  # keys per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
-FILTERS = ("program", "year", "township_code", "status", "cycle_id", "bucket", "pattern")
 metadata = MetaData()
-rows_table = Table(
-    "fpb_subsidy_index",
-    metadata,
-    Column("kind", String(16), primary_key=True),
-    Column("key", String(120), primary_key=True),
-    Column("program", String(16), index=True),
-    Column("year", Integer),
-    Column("township_code", String(16)),
-    Column("status", String(24)),
-    Column("cycle_id", String(32), index=True),
-    Column("bucket", String(16)),
-    Column("pattern", String(40)),
-    Column("body", Text, nullable=False),
-)
+# Every index's position, by index name (the table kept its first index's name).
 positions = Table("fpb_subsidy_index_position", metadata, Column("name", String(32), primary_key=True), Column("position", Integer, nullable=False))
 
 
+@dataclass(frozen=True)
+class IndexTable:
+    name: str  # also the index's row in the positions table
+    table: Table
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.table.columns if c.name not in ("kind", "key", "body"))
+
+
+def _index_table(table_name: str, *filters: Column) -> Table:
+    return Table(table_name, metadata, Column("kind", String(16), primary_key=True), Column("key", String(120), primary_key=True),
+                 *filters, Column("body", Text, nullable=False))
+
+
+SUBSIDY = IndexTable("subsidy", _index_table(
+    "fpb_subsidy_index",
+    Column("program", String(16), index=True), Column("year", Integer), Column("township_code", String(16)), Column("status", String(24)),
+    Column("cycle_id", String(32), index=True), Column("bucket", String(16)), Column("pattern", String(40)),
+))
+APPLICATIONS = IndexTable("applications", _index_table(
+    "fpb_application_index",
+    Column("application_kind", String(40)), Column("township_code", String(16)), Column("section", String(40)), Column("status", String(32)),
+))
+
+
 class IndexRows:
-    def __init__(self, store_url: str | None) -> None:
+    def __init__(self, store_url: str | None, index: IndexTable = SUBSIDY) -> None:
         if store_url is None or store_url.startswith("memory"):  # unit tests: an in-memory database
             self._engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
         create_tables(metadata, self._engine)
         self._insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert
+        self._index, self._rows = index, index.table
 
     def close(self) -> None:
         self._engine.dispose()
 
     def position(self) -> int:
         with self._engine.connect() as conn:
-            return conn.execute(select(positions.c.position).where(positions.c.name == "subsidy")).scalar() or 0
+            return conn.execute(select(positions.c.position).where(positions.c.name == self._index.name)).scalar() or 0
 
     def load_many(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The stored rows among `wanted` (kind, key) pairs: one query per kind and chunk."""
@@ -63,8 +78,8 @@ class IndexRows:
         with self._engine.connect() as conn:
             for kind, keys in by_kind.items():
                 for first in range(0, len(keys), LOAD_CHUNK):
-                    query = select(rows_table.c.key, rows_table.c.body).where(
-                        rows_table.c.kind == kind, rows_table.c.key.in_(keys[first : first + LOAD_CHUNK]))
+                    query = select(self._rows.c.key, self._rows.c.body).where(
+                        self._rows.c.kind == kind, self._rows.c.key.in_(keys[first : first + LOAD_CHUNK]))
                     found.update(((kind, key), json.loads(body)) for key, body in conn.execute(query))
         return found
 
@@ -72,29 +87,30 @@ class IndexRows:
         """The touched rows and the position they reach, in one transaction; False (nothing
         written) when the index is already at or past that position: another replica on the
         same PostgreSQL database got there first, and older rows must not overwrite newer."""
-        values = [{"kind": kind, "key": key, **{f: row.get(f) for f in FILTERS}, "body": json.dumps(row, default=str, ensure_ascii=False)}
+        filters = self._index.filters
+        values = [{"kind": kind, "key": key, **{f: row.get(f) for f in filters}, "body": json.dumps(row, default=str, ensure_ascii=False)}
                   for (kind, key), row in rows.items()]
         with self._engine.begin() as conn:
-            reached = conn.execute(select(positions.c.position).where(positions.c.name == "subsidy").with_for_update()).scalar() or 0
+            reached = conn.execute(select(positions.c.position).where(positions.c.name == self._index.name).with_for_update()).scalar() or 0
             if reached >= position:
                 return False
             if values:
-                statement = self._insert(rows_table)
+                statement = self._insert(self._rows)
                 conn.execute(statement.on_conflict_do_update(index_elements=["kind", "key"],
-                                                             set_={c: statement.excluded[c] for c in (*FILTERS, "body")}), values)
-            statement = self._insert(positions).values(name="subsidy", position=position)
+                                                             set_={c: statement.excluded[c] for c in (*filters, "body")}), values)
+            statement = self._insert(positions).values(name=self._index.name, position=position)
             conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"position": position}))
         return True
 
     def select(self, kind: str, filters: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
-        query = select(rows_table.c.key, rows_table.c.body).where(rows_table.c.kind == kind)
+        query = select(self._rows.c.key, self._rows.c.body).where(self._rows.c.kind == kind)
         for column, value in filters.items():
             if value is not None:
-                query = query.where(rows_table.c[column] == value)
+                query = query.where(self._rows.c[column] == value)
         with self._engine.connect() as conn:
             return [(key, json.loads(body)) for key, body in conn.execute(query)]
 
     def clear(self) -> None:
         with self._engine.begin() as conn:
-            conn.execute(delete(rows_table))
-            conn.execute(delete(positions))
+            conn.execute(delete(self._rows))
+            conn.execute(delete(positions).where(positions.c.name == self._index.name))

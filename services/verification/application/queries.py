@@ -2,17 +2,17 @@
 applications per section and township, warnings before a time limit is breached,
 satisfaction per section and township, and whether a certificate is genuine.
 
-The index is kept in memory by reading the service's own log from where it last
-stopped (it is rebuilt from the log at start), so a question never scans histories;
-the files it lists are loaded from the store.
+The index (a LogIndex, application/log_index.py) keeps one row per application in
+verification's database, up to date with the log position it has read, so a question
+never scans histories and a restart reads only what is new; the files it lists are
+loaded from the store.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.verification.application.applications import Applications
+from services.verification.application.log_index import Batch, LogIndex
 from services.verification.domain.application_file import (
     APPLICATION_KINDS,
     OPEN,
@@ -36,44 +37,33 @@ STATUS_AFTER = {
 }
 
 
-@dataclass
-class ApplicationIndex:
-    """Kept in memory by reading the service's own log from where it last stopped (so it
-    is rebuilt from the log at start; the subsidy index keeps its rows in SQL instead)."""
+class ApplicationIndex(LogIndex):
+    """One row per application: kind, township, owning section, status and ratings."""
 
-    store: ServiceApplication
-    rows: dict[UUID, dict[str, Any]] = field(default_factory=dict)
-    position: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def rows_of(self, event: Any) -> list[tuple[str, str]]:
+        return [("application", str(event.originator_id))] if type(event).__qualname__.startswith("ApplicationFile.") else []
 
-    def catch_up(self) -> None:
-        with self._lock:
-            while batch := self.store.read_log(self.position, 500):
-                for notification in batch:
-                    self._apply(self.store.decode(notification))
-                self.position = batch[-1].id
-
-    def _apply(self, event: Any) -> None:
-        qualname = type(event).__qualname__
-        if not qualname.startswith("ApplicationFile."):
-            return
-        name = qualname.removeprefix("ApplicationFile.")
+    def apply(self, rows: Batch, event: Any) -> None:
+        name = type(event).__qualname__.partition(".")[2]
+        key = str(event.originator_id)
         if name == "Opened":
-            self.rows[event.originator_id] = {
-                "application_id": event.application_id, "kind": event.application_kind,
+            rows.put("application", key, {
+                "application_id": event.application_id, "application_kind": event.application_kind,
                 "township_code": event.township_code, "section": event.section, "status": "submitted", "scores": [],
-            }
-        row = self.rows.get(event.originator_id)
+            })
+        row = rows.get("application", key)
         if row is None:
             return
         if name in STATUS_AFTER:
             row["status"] = STATUS_AFTER[name]
         if name == "SatisfactionRated":
-            row["scores"].append(event.score)
+            row["scores"] = [*row["scores"], event.score]
 
-    def select(self, **filters: str | None) -> list[dict[str, Any]]:
+    def select(self, kind: str | None = None, **filters: str | None) -> list[dict[str, Any]]:
         self.catch_up()
-        return [dict(row, id=key) for key, row in self.rows.items() if all(v is None or row.get(k) == v for k, v in filters.items())]
+        found = self.rows.select("application", {"application_kind": kind, **filters})
+        # "kind" to callers, as an application's kind is called everywhere else
+        return [{**{k: v for k, v in row.items() if k != "application_kind"}, "kind": row["application_kind"], "id": UUID(key)} for key, row in found]
 
 
 @dataclass

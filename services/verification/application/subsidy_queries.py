@@ -1,100 +1,52 @@
 """What officers ask about subsidies: beneficiaries, payments, cycles and signals.
 
-The index reads the service's own log from where it last stopped and keeps one small
-row per enrolment, payment and signal (and the open suspensions) in verification's
-database (adapters/index_rows.py), with the position it has reached: listings and a
-cycle's totals read rows by indexed columns and never replay histories, memory does
-not grow with the store, and a restart reads only what is new. Details are loaded
-from the store.
+The index (a LogIndex, application/log_index.py) keeps one small row per enrolment,
+payment and signal (and the open suspensions) in verification's database: listings and
+a cycle's totals read rows by indexed columns and never replay histories. Details are
+loaded from the store.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
+from services.verification.application.log_index import Batch, LogIndex
 from services.verification.domain.subsidy.money import ZERO
 from services.verification.domain.subsidy.payment import BUCKETS, CHANGES, PAID
 from services.verification.domain.subsidy.references import public_id
-from shared.eventstore.application import ServiceApplication
 
 ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused": "refused"}
 ROW_KINDS = {"Payment": "payment", "SubsidySignal": "signal"}
-
-
-class Rows(Protocol):
-    def position(self) -> int: ...
-    def load_many(self, wanted: Any) -> dict[tuple[str, str], dict[str, Any]]: ...
-    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool: ...
-    def select(self, kind: str, filters: dict[str, Any]) -> Any: ...
-    def clear(self) -> None: ...
-
-
-class _Batch:
-    """The rows one batch of the log touches: those already stored are loaded together
-    before the batch is applied (one query per kind, not one per row: the first catch-up
-    over 1,000,000 events took 90 s row by row), then saved together."""
-
-    def __init__(self, rows: Rows, events: list[Any]) -> None:
-        self.touched = rows.load_many({pair for event in events for pair in _rows_of(event)})
-
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        return self.touched.get((kind, key))
-
-    def put(self, kind: str, key: str, row: dict[str, Any]) -> None:
-        self.touched[(kind, key)] = row
-
-
-def _rows_of(event: Any) -> list[tuple[str, str]]:
-    """The index rows an event may read or change (what SubsidyIndex._apply touches)."""
-    kind, _, name = type(event).__qualname__.partition(".")
-    key = str(event.originator_id)
-    if kind == "Beneficiary":
-        if name in ("Suspended", "Reinstated"):
-            return [("suspended", key)]
-        if name in ("Reported", "Checked", *ENROLMENT_STATUS):
-            return [("enrolment", enrolment_key(event.originator_id, event.program, event.year))]
-        return []
-    return [(ROW_KINDS[kind], key)] if kind in ROW_KINDS else []
 
 
 def enrolment_key(beneficiary: UUID, program: str, year: int) -> str:
     return f"{beneficiary}|{program}|{year}"
 
 
-@dataclass
-class SubsidyIndex:
-    store: ServiceApplication
-    rows: Rows
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+class SubsidyIndex(LogIndex):
+    """One row per enrolment, payment and signal, and the open suspensions."""
 
-    def catch_up(self) -> None:
-        with self._lock:
-            position = self.rows.position()
-            if position > self.store.log_head():  # the store was restored to an earlier state
-                self.rows.clear()
-                position = 0
-            while batch := self.store.read_log(position, 500):
-                events = [self.store.decode(notification) for notification in batch]
-                touched = _Batch(self.rows, events)
-                for event in events:
-                    self._apply(touched, event)
-                if not self.rows.save(touched.touched, batch[-1].id):
-                    position = self.rows.position()  # another replica is further on: continue from there
-                    continue
-                position = batch[-1].id
+    def rows_of(self, event: Any) -> list[tuple[str, str]]:
+        kind, _, name = type(event).__qualname__.partition(".")
+        key = str(event.originator_id)
+        if kind == "Beneficiary":
+            if name in ("Suspended", "Reinstated"):
+                return [("suspended", key)]
+            if name in ("Reported", "Checked", *ENROLMENT_STATUS):
+                return [("enrolment", enrolment_key(event.originator_id, event.program, event.year))]
+            return []
+        return [(ROW_KINDS[kind], key)] if kind in ROW_KINDS else []
 
-    def _apply(self, rows: _Batch, event: Any) -> None:
+    def apply(self, rows: Batch, event: Any) -> None:
         kind, _, name = type(event).__qualname__.partition(".")
         handler = {"Beneficiary": self._beneficiary, "Payment": self._payment, "SubsidySignal": self._signal}.get(kind)
         if handler:
             handler(rows, name, event)
 
-    def _beneficiary(self, rows: _Batch, name: str, event: Any) -> None:
+    def _beneficiary(self, rows: Batch, name: str, event: Any) -> None:
         key = str(event.originator_id)
         if name in ("Suspended", "Reinstated"):
             open_causes = (rows.get("suspended", key) or {"causes": []})["causes"]
@@ -111,7 +63,7 @@ class SubsidyIndex:
             row = rows.get("enrolment", enrolment_key(event.originator_id, event.program, event.year))
             row["status"] = event.outcome if name == "Checked" else ENROLMENT_STATUS[name]
 
-    def _payment(self, rows: _Batch, name: str, event: Any) -> None:
+    def _payment(self, rows: Batch, name: str, event: Any) -> None:
         key = str(event.originator_id)
         if name == "Scheduled":
             rows.put("payment", key, {
@@ -123,7 +75,7 @@ class SubsidyIndex:
             status = row["status"]  # a follow-up of an unpaid payment is recorded, its status stays
         row["status"], row["bucket"] = status, BUCKETS[status]
 
-    def _signal(self, rows: _Batch, name: str, event: Any) -> None:
+    def _signal(self, rows: Batch, name: str, event: Any) -> None:
         key = str(event.originator_id)
         if name == "Raised":
             rows.put("signal", key, {
