@@ -91,6 +91,13 @@ def finish(
 ) -> Service:
     """`probes`: what else the service needs to be ready (e.g. intake's key store)."""
     readiness = readiness_with(readiness_of(wiring.broker, wiring.store.log_head, consumers), probes or {})
+
+    async def unreachable() -> bool:
+        """Is the broker, the store or another dependency down? (A missing durable consumer is not an outage.)"""
+        return not all(ok for check, ok in (await readiness()).items() if check != "consumers")
+
+    for consumer in consumers:
+        consumer.unreachable = unreachable
     http = service_http(wiring.name, wiring.metrics, readiness, asyncapi, wiring.store, resolve)
     return Service(
         name=wiring.name,

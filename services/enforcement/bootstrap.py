@@ -20,13 +20,14 @@ from services.enforcement.entrypoints.asyncapi import document
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.entrypoints.routes import PULLED, routes
 from services.enforcement.settings import EnforcementSettings
-from shared.assembly import finish, wire
+from shared.assembly import finish, sql_probe, wire
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.states import StatesAfter
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
 from shared.observability.logging import configure_logging
+from shared.observability.once import CountedOnce
 from shared.privacy.keys import open_protector
 from shared.privacy.protection import is_token
 from shared.runtime import Service, run_until_signalled
@@ -53,9 +54,11 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
 
     translate = case_translator(StatesAfter(store))
     wiring = wire(NAME, settings, store, translate)
+    probes = {}
     if settings.keystore_url and settings.key_dir:
         protector = open_protector(settings.keystore_url, settings.key_dir)
-        reveal, closers = revealer(protector), [protector.close]
+        probes["key_store"], close_probe = sql_probe(settings.keystore_url)  # the detectors read through it
+        reveal, closers = revealer(protector), [protector.close, close_probe]
     else:
         log.warning("no_key_store", effect="detectors needing gestation weeks or medical indications see them as unreadable")
         reveal, closers = (lambda value, purpose, cause: UNREADABLE if is_token(value) else value), []
@@ -64,11 +67,12 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
     handler = integration_event_handler(store, routes(settings.detection(reveal), rules, tip_key), wiring.relay.wake)
     # One handler for every consumer: the routing table picks the decision by subject.
     consumers = [DurableConsumer(spec, handler, wiring.publisher, wiring.metrics) for spec in PULLED]
-    service = finish(wiring, consumers, resolve, document, closers=closers)
-    commands = CaseCommands(store, rules, wiring.relay.wake)
+    service = finish(wiring, consumers, resolve, document, closers=closers, probes=probes)
+    breaches = CountedOnce(settings.store_url, NAME, wiring.metrics.deadline_breaches.labels(NAME, "case").inc)
+    service.closers.append(breaches.close)
+    commands = CaseCommands(store, rules, wiring.relay.wake, breaches)
     add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock, load_duty_items(settings.duty_register_path))
-    breaches = wiring.metrics.deadline_breaches.labels(NAME, "case")
-    service.workers.append(DeadlineWatch(commands, index, clock, settings.deadline_check_seconds, breaches.inc))
+    service.workers.append(DeadlineWatch(commands, index, clock, settings.deadline_check_seconds))
     return service
 
 

@@ -32,7 +32,7 @@ from services.verification.entrypoints.http import (
 from services.verification.entrypoints.routes import ENFORCEMENT_CONSUMER, ENFORCEMENT_ROUTES, INTAKE_CONSUMER, bind
 from services.verification.entrypoints.subsidy_http import subsidy_routes
 from services.verification.settings import VerificationSettings
-from shared.assembly import finish, wire
+from shared.assembly import finish, sql_probe, wire
 from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
 from shared.contracts.inbound_models import CHINA_TIME
 from shared.eventstore.application import ServiceApplication
@@ -108,7 +108,11 @@ def bootstrap(settings: VerificationSettings) -> Service:
     consumer = DurableConsumer(INTAKE_CONSUMER, handler, wiring.publisher, wiring.metrics)
     links = integration_event_handler(wiring.store, ENFORCEMENT_ROUTES, wiring.relay.wake)
     link_consumer = DurableConsumer(ENFORCEMENT_CONSUMER, links, wiring.publisher, wiring.metrics)
-    service = finish(wiring, [consumer, link_consumer], make_resolve(wiring.store), document, closers=[protector.close] if protector else [])
+    closers, probes = ([protector.close], {}) if protector else ([], {})
+    if protector:  # the checks read personal data through it: ready only when it answers
+        probes["key_store"], close_probe = sql_probe(settings.keystore_url)
+        closers.append(close_probe)
+    service = finish(wiring, [consumer, link_consumer], make_resolve(wiring.store), document, closers=closers, probes=probes)
     today = clock(settings)
     commands = OfficerCommands(wiring.store, applications, wake=wiring.relay.wake)
     breaches = CountedOnce(settings.store_url, NAME, wiring.metrics.deadline_breaches.labels(NAME, "application").inc)

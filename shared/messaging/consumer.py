@@ -16,7 +16,10 @@ reason, then ack, so the messages behind it keep flowing.
 An outage (the store or key store unreachable) is not the message's fault: every
 redelivery counts toward max_deliver, so nak-ing through a 30 s database restart would
 dead-letter valid records. Instead the consumer holds the message (and stops pulling),
-tells the broker it is still in progress, and retries until the store answers.
+tells the broker it is still in progress, and retries until the store answers. An error
+counts as an outage only when it is of a connection kind AND the service's readiness
+checks confirm a dependency is down at that moment; otherwise it is an ordinary failure
+(retried with backoff, then dead-lettered), so a bug can never hold a consumer forever.
 """
 
 from __future__ import annotations
@@ -153,6 +156,11 @@ class DurableConsumer:
         # Whether the broker knows this durable consumer: readiness depends on it.
         self.present = False
         self._stop = asyncio.Event()  # replaced by run()'s: an outage wait ends with it
+        # Whether the broker, the store or another dependency is unreachable right now (the
+        # service's readiness checks, set by the assembly). An error that looks like an
+        # outage is held only while this says so: a bug that raises, say, OperationalError
+        # against a healthy database takes its attempts and is dead-lettered like any other.
+        self.unreachable: Callable[[], Awaitable[bool]] | None = None
 
     async def run(self, connection: Client, stop: asyncio.Event) -> None:
         """Pull and handle until stopped; survives broker restarts (nats-py reconnects)."""
@@ -264,7 +272,7 @@ class DurableConsumer:
                 await self._dead_letter(delivery, "permanent", error)
                 await raw.ack()
             except Exception as error:  # noqa: BLE001 - any failure is retried, then dead-lettered
-                if is_outage(error):  # stopping during an outage: the broker redelivers it later
+                if is_outage(error) and self._stop.is_set():  # stopping during an outage: the broker redelivers it later
                     log.warning("message_left_for_redelivery", subject=delivery.subject, error=repr(error))
                 elif delivery.num_delivered >= self.spec.max_attempts:
                     await self._dead_letter(delivery, "max_attempts", error)
@@ -288,7 +296,7 @@ class DurableConsumer:
             try:
                 return await self._handler(delivery)
             except Exception as error:
-                if not is_outage(error) or self._stop.is_set():
+                if not is_outage(error) or self._stop.is_set() or not await self._confirmed_outage():
                     raise
                 log.warning("store_unreachable_holding_message", subject=delivery.subject, retry_in=wait, error=repr(error))
                 self._metrics.messages_in.labels(self._metrics.service, message_type(delivery.subject), "outage").inc()
@@ -302,6 +310,14 @@ class DurableConsumer:
             except asyncio.TimeoutError:
                 pass
             wait = min(wait * 2, OUTAGE_RETRY_MAX_SECONDS)
+
+    async def _confirmed_outage(self) -> bool:
+        if self.unreachable is None:  # no readiness checks wired (unit tests): the error's kind decides
+            return True
+        try:
+            return await self.unreachable()
+        except Exception:  # noqa: BLE001 - a check that cannot even run: something is down
+            return True
 
     async def _dead_letter(self, delivery: Delivery, reason: str, error: Exception) -> None:
         log.error("message_dead_lettered", subject=delivery.subject, reason=reason, error=repr(error), attempts=delivery.num_delivered)

@@ -150,7 +150,7 @@ class OutboxRelay:
             if self._position is None:
                 self._position = await asyncio.to_thread(self._positions.get, self.name)
             head = await asyncio.to_thread(self._store.log_head)
-        except Exception:  # noqa: BLE001 - store unreachable: FpbNotReady says so; keep the last value
+        except Exception:  # noqa: BLE001 - store unreachable: FpbDependencyUnreachable says so; keep the last value
             return
         self._metrics.relay_lag.labels(self._metrics.service).set(max(head - self._position, 0))
 

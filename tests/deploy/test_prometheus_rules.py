@@ -94,3 +94,22 @@ def test_every_service_is_watched_for_having_no_target_at_all():
     expr = rules()["FpbServiceAbsent"]["expr"]
     for service in SERVICES:
         assert f'absent(up{{platform="fpb", job="{service}"}})' in expr, f"FpbServiceAbsent does not watch {service}"
+
+
+def series_names_services_export() -> set[str]:
+    """Every series name a service's metrics produce (counters with _total, histograms
+    with _bucket/_sum/_count), labelled or not, from the ServiceMetrics the services use."""
+    from shared.observability.metrics import ServiceMetrics
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "summary": ("", "_sum", "_count")}
+    names = set()
+    for family in ServiceMetrics("intake").registry.collect():
+        names.update(f"{family.name}{suffix}" for suffix in suffixes.get(family.type, ("",)))
+    return names
+
+
+def test_every_metric_an_alert_reads_is_one_the_services_export():
+    exported = series_names_services_export()
+    for alert, rule in rules().items():
+        read = set(re.findall(r"\bfpb_[a-z_]+\b", rule["expr"]))
+        assert read <= exported, f"{alert} reads {sorted(read - exported)}, which no service exports (renamed?)"

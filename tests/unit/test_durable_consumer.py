@@ -174,6 +174,41 @@ async def test_stopping_during_an_outage_leaves_the_message_for_redelivery_witho
     assert dead_letters.published == []
 
 
+async def test_an_outage_looking_error_against_dependencies_that_answer_is_an_ordinary_failure(consumer_of, dead_letters):
+    # e.g. "no such table" (an OperationalError) from a bug, while the database is up
+    consumer = consumer_of(FailingThen(*[store_unreachable()] * 1000))
+    asked = []
+
+    async def nothing_is_down() -> bool:
+        asked.append(True)
+        return False
+
+    consumer.unreachable = nothing_is_down
+    message = FakeMessage(num_delivered=SPEC.max_attempts)
+
+    await consumer.handle_one(message)
+
+    assert asked and message.answers == ["ack"], "not held: its last attempt is used"
+    assert [letter["reason"] for letter in dead_letters.published] == ["max_attempts"]
+
+
+async def test_a_confirmed_outage_is_held_until_the_dependency_answers(consumer_of, dead_letters):
+    handler = FailingThen(store_unreachable(), store_unreachable())
+    consumer = consumer_of(handler)
+    down = [True, True]
+
+    async def store_down() -> bool:
+        return down.pop(0) if down else False
+
+    consumer.unreachable = store_down
+    message = FakeMessage(num_delivered=SPEC.max_attempts)
+
+    await consumer.handle_one(message)
+
+    assert handler.calls == 3 and message.answers == ["in_progress", "in_progress", "ack"]
+    assert dead_letters.published == []
+
+
 # --- poison messages still go to the dead-letter stream ------------------------------------------
 
 

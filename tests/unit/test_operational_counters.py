@@ -6,6 +6,7 @@ audit verification (fpb_audit_verification_failures_total, FpbAuditVerificationF
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,40 +84,38 @@ def test_verification_counts_application_breaches_in_its_own_metrics(tmp_path):
 
 # --- enforcement: 信访/复议 answer dates ----------------------------------------------
 
-class Commands:
-    """Raises one nearing and one breached alert, then nothing (the case remembers them)."""
+def test_enforcement_counts_each_breached_case_deadline_once_whichever_path_raises_it(tmp_path, announced, delivery):
+    from fastapi.testclient import TestClient
 
-    def __init__(self) -> None:
-        self.rounds = [[{"alert": "nearing"}, {"alert": "breached"}]]
-
-    def check_deadlines(self, case_ids, as_of):
-        return self.rounds.pop() if self.rounds else []
-
-
-class Index:
-    def catch_up(self):
-        return []
-
-
-def test_enforcement_counts_each_breached_case_deadline_once(tmp_path):
     from services.enforcement.adapters.deadline_watch import DeadlineWatch
+    from services.enforcement.application.cases import petition_decider
     from services.enforcement.bootstrap import bootstrap
     from services.enforcement.settings import EnforcementSettings
+    from shared.contracts.integration import read_event
 
-    service = bootstrap(EnforcementSettings(nats_url="nats://127.0.0.1:1", store_url=f"sqlite:///{tmp_path / 'enforcement.db'}"))
+    settings = EnforcementSettings(nats_url="nats://127.0.0.1:1", store_url=f"sqlite:///{tmp_path / 'enforcement.db'}")
+    service = bootstrap(settings)
     try:
-        [wired] = [w for w in service.workers if isinstance(w, DeadlineWatch)]
-        watch = DeadlineWatch(Commands(), Index(), lambda: None, 0.01, wired._on_breached)  # the bootstrap's counter
+        [watch] = [w for w in service.workers if isinstance(w, DeadlineWatch)]
+        [message] = [m for m in announced(delivery("petitions.petition.received")) if m.subject.startswith("fp.intake.accepted.")]
+        store = watch._commands._store  # the service's own store: the petition arrives as the consumer would save it
+        [case] = petition_decider(settings.deadline_rules())(read_event(message.body), store.find)
+        store.save(case)
+        past_due = (date.fromisoformat(case.deadline["due_on"]) + timedelta(days=2)).isoformat()
+        http = TestClient(service.http)
 
-        async def three_rounds() -> None:
-            stop = asyncio.Event()
-            running = asyncio.create_task(watch.run(stop))
-            await asyncio.sleep(0.2)
-            stop.set()
-            await running
+        raised = http.post("/deadlines/check", params={"as_of": past_due}).json()["raised"]  # an officer's check, over HTTP
+        watch.check_once()  # and the worker's sweep after it
+        http.post("/deadlines/check", params={"as_of": past_due})
 
-        asyncio.run(three_rounds())
+        assert [r["alert"] for r in raised] == ["nearing", "breached"]
         assert breaches(service.metrics, "case") == 1
+        again = bootstrap(settings)  # a restarted (or second) replica on the same store
+        try:
+            assert breaches(again.metrics, "case") == 0
+        finally:
+            for close in again.closers:
+                close()
     finally:
         for close in service.closers:
             close()

@@ -17,11 +17,8 @@ log = structlog.get_logger("deadlines")
 class DeadlineWatch:
     """A service worker: the runtime runs it with `run(stop)`."""
 
-    def __init__(
-        self, commands: CaseCommands, index: CaseIndex, clock: Callable[[], datetime], every: float, on_breached: Callable[[], None] = lambda: None
-    ) -> None:
+    def __init__(self, commands: CaseCommands, index: CaseIndex, clock: Callable[[], datetime], every: float) -> None:
         self._commands, self._index, self._clock, self._every = commands, index, clock, every
-        self._on_breached = on_breached  # counts in fpb_deadline_breaches_total (alert FpbDeadlineBreached)
 
     def check_once(self) -> list[dict[str, str]]:
         return self._commands.check_deadlines(self._index.catch_up(), self._clock())
@@ -32,9 +29,6 @@ class DeadlineWatch:
                 raised = await asyncio.to_thread(self.check_once)
                 if raised:
                     log.info("deadline_alerts_raised", count=len(raised))
-                for alert in raised:
-                    if alert["alert"] == "breached":
-                        self._on_breached()
             except Exception:  # noqa: BLE001 - the store may be briefly unavailable: try next round
                 log.exception("deadline_check_failed")
             try:

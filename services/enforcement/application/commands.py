@@ -27,8 +27,13 @@ class CaseNotFoundError(LookupError):
 
 
 class CaseCommands:
-    def __init__(self, store: ServiceApplication, rules: DeadlineRules, wake_relay: Callable[[], None]) -> None:
+    def __init__(
+        self, store: ServiceApplication, rules: DeadlineRules, wake_relay: Callable[[], None], on_breached: Callable[[str], None] = lambda fact: None
+    ) -> None:
         self._store, self._rules, self._wake = store, rules, wake_relay
+        # Told of each breach raised, with a key naming it (case and due day): the bootstrap
+        # counts each key once in fpb_deadline_breaches_total, whichever path or replica raised it.
+        self._on_breached = on_breached
 
     def apply(self, case_id: UUID, command: Callable[[Case], Any]) -> Case:
         """Run one command on the current case and save what it decided."""
@@ -90,4 +95,6 @@ class CaseCommands:
                 continue
             self.apply(case_id, lambda c, new=new: [c.raise_deadline_alert(a, day.isoformat()) for a in new])
             raised += [{"case_id": str(case_id), "case_number": case.case_number, "alert": a} for a in new]
+            if "breached" in new:
+                self._on_breached(f"case:{case_id}@{case.deadline['due_on']}")
         return raised
