@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import nats
 
+from services.enforcement.adapters.tip_key import ANONYMOUS_TIP_KEY_FILE
 from services.enforcement.entrypoints.routes import CONSUMERS as ENFORCEMENT_CONSUMERS
 from services.intake.entrypoints.inbox import CONSUMERS as INTAKE_CONSUMERS
 from services.reporting.entrypoints.routes import CONSUMERS as REPORTING_CONSUMERS
@@ -123,6 +124,8 @@ class Platform:
             "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
         }
+        if name == "enforcement":  # its own directory: intake shares keys/ and knows submission ids
+            env["FPB_ANONYMOUS_TIP_KEY_FILE"] = str(self.data_dir / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE)
         if name == "reporting":  # the audit view reads histories from the services that keep them
             env["FPB_PEER_URLS"] = json.dumps({peer: self.services[peer].url for peer in EVENT_SOURCED if peer in self.services})
         return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)

@@ -19,7 +19,7 @@ class EnforcementSettings(ServiceSettings):
 
     keystore_url: str | None = Field(None, description="The personal-data key store; without it the detectors that need gestation weeks and medical indications are off")
     key_dir: Path | None = Field(None, description="Directory holding master.key and matching.key")
-    anonymous_tip_key_file: Path | None = Field(None, description="Key anonymous tips' case ids are hashed under (enforcement's alone); default <key_dir>/enforcement_anonymous_tips.key, created on first start")
+    anonymous_tip_key_file: Path | None = Field(None, description="Key anonymous tips' case ids are hashed under (enforcement's alone: put it where no other service is given access, as `fpb up`, compose and k8s do); default <key_dir>/enforcement_anonymous_tips.key, created on first start; a key found there moves to this file")
     duty_register_path: Path | None = Field(None, description="The bureau's duty register (owning sections on triage); default: the register intake routes by")
 
     officer_sections: tuple[str, ...] = Field(("执法大队", "信访科", "法规科"), description="Sections whose officers may change cases")

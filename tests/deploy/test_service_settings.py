@@ -23,7 +23,7 @@ DELIBERATELY_ABSENT = {
     "reporting": {"FPB_KEYSTORE_URL", "FPB_KEY_DIR", "FPB_AUDIT_KEY_FILE", "FPB_CHECKPOINT_DIR"},
 }
 # Settings whose value is a file or directory, and whether the service writes there.
-PATHS = {"FPB_KEY_DIR": False, "FPB_AUDIT_KEY_FILE": False, "FPB_CHECKPOINT_DIR": True}
+PATHS = {"FPB_KEY_DIR": False, "FPB_AUDIT_KEY_FILE": False, "FPB_ANONYMOUS_TIP_KEY_FILE": False, "FPB_CHECKPOINT_DIR": True}
 
 
 @pytest.fixture(scope="module")
@@ -131,4 +131,31 @@ def test_enforcement_alone_gets_a_shared_key_for_anonymous_tips():
 
     assert ANONYMOUS_TIP_KEY_FILE in secret_keys("enforcement")
     assert ANONYMOUS_TIP_KEY_FILE not in secret_keys("intake") | secret_keys("verification")
+    assert PurePosixPath(k8s_env("enforcement")["FPB_ANONYMOUS_TIP_KEY_FILE"]).name == ANONYMOUS_TIP_KEY_FILE
     assert ANONYMOUS_TIP_KEY_FILE in "".join(compose_service("keygen")["command"])
+
+
+def key_file_directory(settings: dict[str, str]) -> PurePosixPath:
+    return PurePosixPath(settings["FPB_ANONYMOUS_TIP_KEY_FILE"]).parent
+
+
+def test_under_fpb_up_the_anonymous_tip_key_is_in_a_directory_no_other_service_is_given(fpb_up):
+    # Intake knows every submission id: with the key it could find an anonymous tip's case.
+    own = key_file_directory(fpb_up["enforcement"])
+    assert own != PurePosixPath(fpb_up["enforcement"]["FPB_KEY_DIR"])
+    for service in ("intake", "verification", "reporting"):
+        for value in fpb_up[service].values():
+            assert not PurePosixPath(value).is_relative_to(own), f"{service} is given {value}"
+
+
+def test_in_compose_the_anonymous_tip_key_is_on_a_volume_mounted_into_enforcement_alone():
+    own = key_file_directory(compose_service("enforcement")["environment"])
+    [volume] = [v.split(":")[0] for v in compose_service("enforcement")["volumes"] if PurePosixPath(v.split(":")[1]) == own]
+    assert volume != "keys", "intake and verification mount the keys volume"
+    for service in ("intake", "verification", "reporting"):
+        assert volume not in compose_volumes(service), f"{service} mounts {volume}"
+    assert volume in compose_volumes("keygen"), "keygen makes the key there"
+
+
+def compose_volumes(service: str) -> set[str]:
+    return {v.split(":")[0] for v in compose_service(service).get("volumes", [])}

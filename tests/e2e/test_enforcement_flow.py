@@ -1,7 +1,8 @@
 """Issue 5, end to end on the whole platform: health and drug feeds produce a
 two-illegals signal; the case is worked over HTTP, shared with the police (redacted),
 referred and closed; a petition breaches its deadline; an anonymous tip exposes its
-source nowhere."""
+source nowhere; a second honor-certificate application for a child who holds one
+becomes, through verification, a falsification case."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
+from services.enforcement.adapters.tip_key import ANONYMOUS_TIP_KEY_FILE
 from services.enforcement.domain.case import case_id_for
 from shared.contracts.identity import make_resident_id
 
@@ -194,3 +196,52 @@ def test_an_anonymous_tip_exposes_its_source_in_no_read_model_log_or_stream(plat
         assert secret not in accepted
     public = case_id_for("hotline_tip", submissions[ANONYMOUS_TIP_ID])
     assert tip["case_id"] != str(public) and public.hex[:8].upper() not in tip["case_number"], "the submission id does not lead to the case"
+    # the key those case ids are hashed under is not in the key directory intake is given
+    assert (running.data_dir / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE).is_file()
+    assert not (running.data_dir / "keys" / ANONYMOUS_TIP_KEY_FILE).exists()
+
+
+def honor_application(n: int, child: str) -> Outgoing:
+    """Couple n's township asks for an only-child honor certificate for `child` (complete and valid)."""
+    parents = [make_resident_id("130132", date(TODAY.year - 33, 4, n), 2 * n), make_resident_id("130132", date(TODAY.year - 35, 4, n), 2 * n + 1)]
+    details = {"child": {"name": "赵一诺", "sex": "F", "birth_date": date(TODAY.year - 5, 3, 1).isoformat(), "id_number": child},
+               "household_type": "urban", "commitment": "夫妻双方自愿终身只生育一个子女", "documents": ["户口簿", "出生医学证明"]}
+    data = {"application_id": f"APP-E2E-OC-{n}", "kind": "only_child_honor_certificate", "applicant_id_number": parents[0],
+            "spouse_id_number": parents[1], "received_on": (TODAY - timedelta(days=2)).isoformat(), "details": details}
+    message = {"record_id": f"TS-E2E-OC-{n}", "schema": "township.application.submitted/v1", "source": "township",
+               "occurred_at": datetime.now(CHINA).isoformat(timespec="seconds"), "data": data}
+    return Outgoing(subject="township.130132104.application.submitted", record_id=message["record_id"], body=json.dumps(message, ensure_ascii=False).encode())
+
+
+def test_a_second_application_for_a_child_who_holds_the_certificate_becomes_a_falsification_case(platform, enforcement):
+    running, _ = platform
+    child = make_resident_id("130132", date(TODAY.year - 5, 3, 1), 21)
+    published = asyncio.run(publish_records(running.nats_url, [honor_application(n, child) for n in (1, 2)], receipt_timeout=60))
+    assert all(r.receipt and r.receipt["accepted"] for r in published), [r.receipt for r in published]
+    first, second = "APP-E2E-OC-1", "APP-E2E-OC-2"
+    verification = httpx.Client(base_url=running.services["verification"].url, timeout=30)
+
+    def officer(officer_id: str) -> dict:
+        return {"officer": {"id": officer_id, "section": "县直科"}}
+
+    files = {a: wait_for(lambda a=a: (r := verification.get(f"/applications/{a}")).status_code == 200 and r.json()) for a in (first, second)}
+    assert all(f["status"] == "checked" and not [x for x in f["findings"] if x["outcome"] in ("fail", "missing")] for f in files.values()), files
+    for name, officer_id in (("approve", "XZ-02"), ("publish", "XZ-04"), ("issue-certificate", "XZ-04")):
+        response = verification.post(f"/applications/{first}/{name}", json=officer(officer_id))
+        assert response.status_code == 200, (name, response.text)
+    refused = verification.post(f"/applications/{second}/approve", json=officer("XZ-02"))
+    assert refused.status_code == 409 and first in refused.text, refused.text
+
+    cases = wait_for(lambda: enforcement.get("/cases", params={"category": "falsification"}).json()["cases"])
+    case = enforcement.get(f"/cases/{cases[0]['case_id']}").json()
+    [signal] = [m for _, m in asyncio.run(stream_messages(running.nats_url, "fp.verification.application.falsification_signal", "FP_VERIFICATION"))]
+    accepted = {m["payload"]["submission_id"]: m["event_id"] for _, m in asyncio.run(stream_messages(running.nats_url, "fp.intake.accepted.township.>", "FP_INTAKE"))}
+    submitted = {r.outgoing.record_id: accepted[r.receipt["submission_id"]] for r in published}
+
+    assert [c["case_number"] for c in cases] == [case["case_number"]], "one case, for the application that asked again"
+    assert (case["origin"], case["category"], case["section"], case["subjects"]) == ("signal", "falsification", "执法大队", {"application_id": second})
+    [recorded] = case["signals_detail"]
+    assert (recorded["pattern"], recorded["application_id"], recorded["signal_id"]) == ("certificate_already_held", second, signal["payload"]["signal_id"])
+    assert recorded["evidence"] == signal["payload"]["evidence"] == [submitted["TS-E2E-OC-2"], submitted["TS-E2E-OC-1"]], "the two applications' intake events"
+    assert child not in json.dumps(case, ensure_ascii=False), "the child appears only as a person_ref"
+    verification.close()

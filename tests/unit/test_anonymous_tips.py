@@ -63,6 +63,16 @@ def test_enforcements_tip_key_is_made_once_readable_by_its_owner_only(tmp_path):
     assert anonymous_tip_key(tmp_path / "other.key", None) != first
 
 
+def test_a_tip_key_made_in_the_shared_key_dir_moves_to_enforcements_own_file(tmp_path):
+    shared, own = tmp_path / "keys", tmp_path / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE
+    before = anonymous_tip_key(None, shared)  # as `fpb up` made it before enforcement had a place of its own
+
+    after = anonymous_tip_key(own, shared)
+
+    assert after == before, "the same key: tips already handled hash the same"
+    assert not (shared / ANONYMOUS_TIP_KEY_FILE).exists(), "intake shares that directory"
+    assert anonymous_tip_key(own, shared) == before and stat.S_IMODE(own.stat().st_mode) == 0o600
+
 
 def test_where_the_key_cannot_be_made_enforcement_still_starts_with_a_key_of_its_own(tmp_path):
     not_a_directory = tmp_path / "keys"

@@ -122,3 +122,18 @@ def test_disclosing_again_needs_a_joint_operation_with_that_agency(store, api):
 
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "agency"
     assert api.get(f"/cases/{case.id}/shared/drug").status_code == 403
+
+
+def test_a_later_change_of_the_field_table_does_not_widen_what_an_earlier_disclosure_shows(store, api, monkeypatch):
+    case = a_shared_case(store, api, "health")
+    disclosed = api.get(f"/cases/{case.id}/shared/health").json()
+
+    monkeypatch.setitem(AGENCY_FIELDS, "health", (*AGENCY_FIELDS["health"], "person_refs", "evidence"))
+    later = api.get(f"/cases/{case.id}/shared/health").json()
+    translate = case_translator(StatesAfter(store))
+    [republished] = [json.loads(m.body)["payload"] for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n)) if m.subject == "fp.enforcement.shared.health"]
+
+    assert later == disclosed and FIRST_PATIENT not in json.dumps(later), "the view is what the disclosure event recorded"
+    assert republished["view"] == disclosed and republished["fields"] == list(disclosed)
+    widened = api.post(f"/cases/{case.id}/disclosures", json={"officer": OFFICER, "agency": "health"})
+    assert widened.status_code == 200 and FIRST_PATIENT in json.dumps(api.get(f"/cases/{case.id}/shared/health").json()), "only a new disclosure shows more"

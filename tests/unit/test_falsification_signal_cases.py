@@ -101,3 +101,14 @@ async def test_the_verification_consumer_routes_falsification_signals_and_a_rede
     assert (first, again) == ("ok", "duplicate")
     case = store.find(case_id_for("signal", "application:APP-OC-0042"))
     assert case is not None and len(case.signals) == 1
+
+
+def test_enforcements_asyncapi_document_names_the_falsification_signal_once():
+    from services.enforcement.entrypoints.asyncapi import document
+
+    operations = document()["operations"].values()
+    received = [m["$ref"] for o in operations if o["action"] == "receive" for m in o["messages"]]
+
+    assert [r for r in received if "falsification_signal" in r] == [
+        f"#/channels/{FALSIFICATION_SIGNAL_SUBJECT}/messages/verification.application.falsification_signal.v1"]
+    assert len(received) == len(set(received)), "each message a service receives is listed once"

@@ -1,9 +1,9 @@
-"""Cases opened from the intake feeds: hotline tips and petitions (pure decisions)."""
+"""Cases opened from the intake feeds (hotline tips and petitions) and from signals: pure decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,23 @@ CHINA = timezone(timedelta(hours=8))
 
 def county_day(moment: datetime):
     return moment.astimezone(CHINA).date()
+
+
+def open_or_join_signal_case(
+    find: Find, signal: dict[str, Any], *, category: str, section: str, township_code: str | None, subjects: dict[str, Any]
+) -> Case | None:
+    """The case a signal opens, or the one already open on its subject, which it joins (and
+    reopens if closed); None when that case knows the signal already. One subject, one case:
+    a repeat never becomes a second case."""
+    case_id = case_id_for("signal", signal["subject"])
+    case = find(case_id)
+    if case is not None:
+        return case if case.join_signal(signal) else None
+    return Case(
+        id=case_id, origin="signal", source_ref=signal["subject"], case_number=case_number(date.fromisoformat(signal["detected_on"]).year, case_id),
+        category=category, township_code=township_code, anonymous=False, channel=None, section=section,
+        record_id=None, summary=None, subjects=subjects, signal=signal,
+    )
 
 
 def tip_decider(anonymous_tip_key: bytes) -> Callable[[ReceivedEvent, Find], Sequence[Case]]:

@@ -11,11 +11,10 @@ handled-message marker catches the same message, the same evidence joins nothing
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from services.enforcement.application.cases import Find
-from services.enforcement.domain.case import Case, case_id_for, case_number
+from services.enforcement.application.cases import Find, open_or_join_signal_case
+from services.enforcement.domain.case import Case
 from shared.contracts.events.verification import FalsificationSignalV1
 from shared.contracts.integration import ReceivedEvent
 
@@ -40,16 +39,6 @@ def signal_record(signal: FalsificationSignalV1) -> dict[str, Any]:
 
 def open_case_from_falsification_signal(received: ReceivedEvent, find: Find) -> Sequence[Case]:
     signal: FalsificationSignalV1 = received.payload  # type: ignore[assignment]
-    record = signal_record(signal)
-    case_id = case_id_for("signal", signal.subject)
-    case = find(case_id)
-    if case is not None:
-        return (case,) if case.join_signal(record) else ()
-    detected_on = date.fromisoformat(signal.detected_on)
-    return (
-        Case(
-            id=case_id, origin="signal", source_ref=signal.subject, case_number=case_number(detected_on.year, case_id),
-            category=CATEGORY, township_code=signal.township_code, anonymous=False, channel=None, section=SECTION,
-            record_id=None, summary=None, subjects={"application_id": signal.application_id}, signal=record,
-        ),
-    )
+    case = open_or_join_signal_case(find, signal_record(signal), category=CATEGORY, section=SECTION,
+                                    township_code=signal.township_code, subjects={"application_id": signal.application_id})
+    return (case,) if case is not None else ()

@@ -17,8 +17,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from services.enforcement.application.cases import Find, county_day
-from services.enforcement.domain.case import Case, case_id_for, case_number
+from services.enforcement.application.cases import Find, county_day, open_or_join_signal_case
 from services.enforcement.domain.detectors import late_termination, scan_then_termination, sex_ratio, unprescribed_sales
 from services.enforcement.domain.detectors.late_termination import LateTerminationRule
 from services.enforcement.domain.detectors.scan_then_termination import ScanThenTerminationRule
@@ -49,18 +48,15 @@ class _Cases:
     def __init__(self, find: Find, submission: SubmissionAcceptedV1) -> None:
         self.find, self.submission, self.touched = find, submission, {}
 
+    def _find(self, case_id: Any) -> Any:
+        return self.touched.get(case_id) or self.find(case_id)  # a case this message already touched first
+
     def signal(self, pattern: str, subject: str, evidence: Sequence[str], detected_on: date, subjects: dict[str, Any], person_refs: Sequence[str] = ()) -> None:
         signal = {"pattern": pattern, "subject": subject, "evidence": list(evidence), "detected_on": detected_on.isoformat(), "person_refs": list(person_refs)}
-        case_id = case_id_for("signal", subject)
-        case = self.touched.get(case_id) or self.find(case_id)
-        if case is None:
-            self.touched[case_id] = Case(
-                id=case_id, origin="signal", source_ref=subject, case_number=case_number(detected_on.year, case_id),
-                category="two_illegals", township_code=self.submission.township_code, anonymous=False, channel=None,
-                section=self.submission.section, record_id=None, summary=None, subjects=subjects, signal=signal,
-            )
-        elif case.join_signal(signal):
-            self.touched[case_id] = case
+        case = open_or_join_signal_case(self._find, signal, category="two_illegals", section=self.submission.section,
+                                        township_code=self.submission.township_code, subjects=subjects)
+        if case is not None:
+            self.touched[case.id] = case
 
 
 def _found(find: Find, cls: type, key: str) -> Any:

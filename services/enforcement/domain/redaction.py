@@ -38,9 +38,15 @@ def case_facts(case: Any, opened_on: str) -> dict[str, Any]:
 
 
 def shared_view(case: Any, agency: str, opened_on: str) -> dict[str, Any]:
-    allowed = AGENCY_FIELDS[agency]
+    """The case as the agency received it at its last disclosure (`case` is the case as of
+    that disclosure): the fields that disclosure recorded, never the table in force today,
+    so a later change of AGENCY_FIELDS cannot widen what an earlier disclosure showed.
+    Nothing was disclosed to the agency: nothing is shown."""
+    recorded = [d["fields"] for d in case.disclosures if d["agency"] == agency]
+    if not recorded:
+        return {}
     facts = case_facts(case, opened_on)
-    return {name: facts[name] for name in allowed}
+    return {name: facts[name] for name in recorded[-1] if name in facts}
 
 
 def disclosed_fields(agency: str) -> list[str]:

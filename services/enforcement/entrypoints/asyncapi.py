@@ -10,7 +10,6 @@ from shared.contracts.events.enforcement import CASE_OPENED_SUBJECT, CaseOpenedV
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.events.subsidy import SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT, FalsificationSignalV1
-from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT, FalsificationSignalV1
 
 RECEIVED = {
     "hotline.tip.received": "Accepted hotline tips open cases",
@@ -29,8 +28,7 @@ def document() -> dict[str, Any]:
     ]
     receives.append(Channel(SIGNAL_RAISED_SUBJECT, "verification.subsidy.signal_raised.v1", SubsidySignalV1, "Subsidy signals (虚报, 冒领, 克扣…) open a subsidy-fraud case for their subject, or join it"))
     receives.append(Channel(FALSIFICATION_SIGNAL_SUBJECT, "verification.application.falsification_signal.v1", FalsificationSignalV1,
-                            "Falsification signals (弄虚作假) open a falsification case for their application, or join it"))
-    receives.append(Channel(FALSIFICATION_SIGNAL_SUBJECT, "verification.application.falsification_signal.v1", FalsificationSignalV1, "Falsification signals (弄虚作假) open a falsification case for their application, or join it (a closed one reopens)"))
+                            "Falsification signals (弄虚作假) open a falsification case for their application, or join it (a closed one reopens)"))
     sends = [
         Channel(CASE_OPENED_SUBJECT, "enforcement.case.opened.v1", CaseOpenedV1, "A case was opened (the enforcement team's case stream)"),
         Channel("fp.enforcement.case.{change}", "enforcement.case.updated.v1", CaseUpdatedV1, "Every later change of a case: triaged, assigned, evidence_recorded, joint_operation_requested, disclosed, agency_responded, referred, concluded, closed, reopened, fee_recorded, signal_joined, deadline_nearing, deadline_breached"),
