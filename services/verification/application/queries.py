@@ -40,6 +40,8 @@ STATUS_AFTER = {
 class ApplicationIndex(LogIndex):
     """One row per application: kind, township, owning section, status and ratings."""
 
+    AGGREGATES = ("ApplicationFile",)
+
     def rows_of(self, event: Any) -> list[tuple[str, str]]:
         return [("application", str(event.originator_id))] if type(event).__qualname__.startswith("ApplicationFile.") else []
 

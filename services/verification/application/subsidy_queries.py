@@ -29,6 +29,8 @@ def enrolment_key(beneficiary: UUID, program: str, year: int) -> str:
 class SubsidyIndex(LogIndex):
     """One row per enrolment, payment and signal, and the open suspensions."""
 
+    AGGREGATES = ("Beneficiary", "Payment", "SubsidySignal")
+
     def rows_of(self, event: Any) -> list[tuple[str, str]]:
         kind, _, name = type(event).__qualname__.partition(".")
         key = str(event.originator_id)
