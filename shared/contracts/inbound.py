@@ -147,7 +147,7 @@ def parse_record(subject: str, raw: bytes, *, today: date | None = None) -> Vali
     occurred_at = aware_datetime(body["occurred_at"]) if "occurred_at" not in bad else None
     data: dict[str, Any] | None = None
     if "data" not in bad:
-        context = {"today": today, "occurred_on": occurred_at.date() if occurred_at else None}
+        context = {"today": today, "occurred_on": occurred_at.date() if occurred_at else None, "occurred_at": occurred_at}
         data = _validate_data(kind, body["data"], subject_code, context, errors)
     if errors or data is None or occurred_at is None:
         return errors

@@ -258,6 +258,18 @@ class ApplicationSubmitted(InboundData):
     received_on: Date
     details: JsonObject
 
+    @field_validator("received_on")
+    @classmethod
+    def _received_no_later_than_the_report(cls, value: date, info: ValidationInfo) -> date:
+        """The township cannot have received an application after it reported it: a later
+        received_on would start the county's clock in the future (China date of occurred_at)."""
+        occurred_at = (info.context or {}).get("occurred_at")
+        reported_on = occurred_at.astimezone(CHINA_TIME).date() if isinstance(occurred_at, datetime) else None
+        if reported_on is not None and value > reported_on:
+            message = "received_on {received_on} is after the day the township reported it (occurred_at, China date {day})"
+            raise _error("received_on_after_record", message, received_on=str(value), day=str(reported_on))
+        return value
+
     @model_validator(mode="wrap")
     @classmethod
     def _details_follow_their_kind(cls, raw: Any, handler: Any) -> Any:

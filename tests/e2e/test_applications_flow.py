@@ -1,7 +1,8 @@
 """Each kind of application from a township's publish to an issued (or refused)
 certificate, on the platform started as a user starts it (`fpb up`), driven through
 `fpb publish`, the officers' HTTP commands, `fpb certificate verify` and `fpb history`; a
-revocation names a case the Enforcement Brigade opened in enforcement."""
+revocation names a case the Enforcement Brigade opened in enforcement and concluded as
+substantiated (refused before)."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_each_kind_goes_from_the_townships_publish_to_a_certificate_or_a_refusal
     for n, kind in enumerate(APPLICATIONS, start=1):
         application_id, section = f"APP-E2E-{n}", SECTION.get(kind, "县直科")
         file = wait_for(url, application_id)
-        assert file["status"] == "checked" and file["policy_version"] == "HB-2021"
+        assert file["status"] == "checked" and file["policy_version"] == "HB-2021-R1", "received by the county today"
         missing = [f for f in file["findings"] if f["outcome"] == "missing"]
         if missing:  # the honor certificate: the birth certificate is asked for, then supplied
             step(url, application_id, "request-information", "OFF-01", section, items=[f["message"] for f in missing])
@@ -146,6 +147,18 @@ def test_the_history_as_of_a_moment_in_the_middle_shows_the_approval_but_not_yet
     assert state["status"] == "approved" and state["certificate"] is None and state["decision"]["rules"][0] == "C-1"
 
 
+def revoke_until(url: str, body: dict, refused_while: int, timeout: float = 30) -> httpx.Response:
+    """Revokes, retrying while verification answers `refused_while` on enforcement_case: it hears
+    of enforcement's cases (case.opened, case.concluded) through the broker, a moment later."""
+    deadline = time.monotonic() + timeout
+    while (answer := httpx.post(f"{url}/applications/APP-E2E-4/revoke", json=body)).status_code == refused_while:
+        assert answer.json()["detail"][0]["field"] == "enforcement_case", answer.text
+        if time.monotonic() > deadline:
+            return answer
+        time.sleep(0.3)
+    return answer
+
+
 def test_a_certificate_revoked_after_an_enforcement_case_is_reported_as_not_valid(platform):
     data_dir, url = platform
     code = httpx.get(f"{url}/applications/APP-E2E-4").json()["certificate"]["code"]
@@ -157,11 +170,18 @@ def test_a_certificate_revoked_after_an_enforcement_case_is_reported_as_not_vali
     opened = httpx.post(f"{enforcement}/cases", json={"officer": officer, "reference": "E2E-REVOKE-4", "category": "certificate_service",
                                                       "township_code": "130132104", "summary": "举报户籍证明系伪造，立案核查", "received_on": TODAY.isoformat()})
     assert opened.status_code == 201, opened.text
-    deadline = time.monotonic() + 30
-    while (revoked := httpx.post(f"{url}/applications/APP-E2E-4/revoke", json={**revoke, "enforcement_case": opened.json()["case_number"]})).status_code == 422:
-        assert time.monotonic() < deadline, f"verification never heard of the case: {revoked.text}"
-        time.sleep(0.3)  # verification hears of the case through case.opened
-    assert revoked.status_code == 200 and revoked.json()["revocation"]["enforcement_case"] == opened.json()["case_number"], revoked.text
+    case_id, case_number = opened.json()["case_id"], opened.json()["case_number"]
+
+    not_concluded = revoke_until(url, {**revoke, "enforcement_case": case_number}, refused_while=422)
+    assert not_concluded.status_code == 409, not_concluded.text
+    assert "not concluded yet" in not_concluded.json()["detail"][0]["message"], "an open case proves nothing yet"
+    for path, body in (("triage", {"category": "certificate_service", "priority": "high"}), ("assign", {"assignee": "ZF-011"}),
+                       ("evidence", {"kind": "document", "description": "调取户籍证明原件，经公安机关核对系伪造"}),
+                       ("conclusion", {"substantiated": True, "findings": "经调查，户籍证明系伪造，举报属实"})):
+        step_answer = httpx.post(f"{enforcement}/cases/{case_id}/{path}", json={"officer": officer, **body})
+        assert step_answer.status_code == 200, step_answer.text
+    revoked = revoke_until(url, {**revoke, "enforcement_case": case_number}, refused_while=409)
+    assert revoked.status_code == 200 and revoked.json()["revocation"]["enforcement_case"] == case_number, revoked.text
 
     verified = fpb("certificate", "verify", code, data_dir=data_dir)
 

@@ -92,6 +92,18 @@ def test_the_demo_data_reaches_every_read_model(platform):
     assert httpx.get(f"{reporting}/reports/cases").json()["rows"]
 
 
+def test_after_the_demo_verification_lists_applications_of_every_kind_in_every_state(platform):
+    from cli.demo.applications_driver import DEMO_STATES
+
+    _, endpoints, _ = platform
+    rows = httpx.get(f"{endpoints['services']['verification']}/applications").json()["rows"]
+    shown: dict[str, set[str]] = {}
+    for row in rows:
+        shown.setdefault(row["kind"], set()).add(row["status"])
+    kinds = ("rebirth_approval", "first_child_registration", "only_child_honor_certificate", "exam_bonus_qualification")
+    assert shown == dict.fromkeys(kinds, set(DEMO_STATES)), "the demo driver's resting states, as the in-process test expects them"
+
+
 def test_the_demo_year_of_subsidies_is_paid_reconciled_and_its_planted_irregularities_become_cases(platform):
     _, endpoints, _ = platform
     verification, reporting = endpoints["services"]["verification"], endpoints["services"]["reporting"]

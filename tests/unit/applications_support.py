@@ -29,7 +29,8 @@ from services.verification.entrypoints.http import (
 from services.verification.entrypoints.routes import CASE_OPENED, ENFORCEMENT_ROUTES, LIFE_EVENT_ROUTES, bind
 from shared.calendar import WorkingCalendar
 from shared.contracts.events.enforcement import CASE_OPENED as CASE_OPENED_TYPE
-from shared.contracts.events.enforcement import CaseOpenedV1
+from shared.contracts.events.enforcement import CASE_UPDATED as CASE_UPDATED_TYPE
+from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1, case_change_subject
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import make_event, read_event
 from shared.eventstore.application import ServiceApplication
@@ -150,6 +151,29 @@ class World:
         received = read_event(message.body)
         self.store.save_once(received.envelope.event_id, CASE_OPENED, *self.routes[CASE_OPENED](received, self.store.find))
         return case_number
+
+    def case_changes(self, case_number: str, *changes: tuple[str, str, dict[str, Any]]) -> str:
+        """Enforcement announces later changes of the case, each (change, status, details)."""
+        case_id = f"case-{case_number}"
+        for change, status, details in changes:
+            updated = CaseUpdatedV1(case_id=case_id, case_number=case_number, change=change, status=status, category="certificate_service",
+                                    section="执法大队", township_code="130132102", priority="normal", assigned_to="ZF-011", due_on=None,
+                                    officer="zf-ma", details=details, occurred_at=datetime.fromisoformat("2026-03-10T10:00:00+08:00"))
+            subject = case_change_subject(change)
+            message = make_event(event_type=CASE_UPDATED_TYPE, event_id=f"enforcement-{next(self.seq)}", producer="enforcement", aggregate_id=case_id,
+                                 aggregate_version=2, occurred_at=updated.occurred_at, correlation_id=case_id, causation_id=case_id,
+                                 payload=updated, subject=subject)
+            received = read_event(message.body)
+            self.store.save_once(received.envelope.event_id, subject, *self.routes[subject](received, self.store.find))
+        return case_number
+
+    def conclude_case(self, case_number: str, substantiated: bool = True) -> str:
+        """Enforcement concludes the case (case.concluded carries whether it was substantiated)."""
+        return self.case_changes(case_number, ("concluded", "concluded", {"substantiated": substantiated, "concluded_on": "2026-03-10"}))
+
+    def proven_case(self, case_number: str = "ZF-2026-0000ABCD") -> str:
+        """A case enforcement opened and concluded as substantiated: what a revocation needs."""
+        return self.conclude_case(self.open_case(case_number))
 
     def file(self, application_id: str) -> ApplicationFile | None:
         return self.store.find(application_file_id(application_id))

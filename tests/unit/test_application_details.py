@@ -59,3 +59,31 @@ def test_detail_errors_are_reported_together_with_the_others(inbound_sample):
     message["data"].update(received_on="yesterday", details={"reason": 7})
     errors = parse_record(subject, json.dumps(message).encode())
     assert [e.field for e in errors] == ["data.received_on", "data.details.reason"]
+
+
+def received(inbound_sample, received_on: str, occurred_at: str):
+    subject, message = inbound_sample("township.application.submitted")
+    message["occurred_at"] = occurred_at
+    message["data"]["received_on"] = received_on
+    return parse_record(subject, json.dumps(message, ensure_ascii=False).encode())
+
+
+def test_a_received_on_later_than_the_day_the_township_reported_it_is_rejected_naming_data_received_on(inbound_sample):
+    errors = received(inbound_sample, "2026-03-10", "2026-03-09T09:30:00+08:00")
+
+    assert errors == [FieldError("data.received_on", "received_on 2026-03-10 is after the day the township reported it (occurred_at, China date 2026-03-09)")]
+
+
+@pytest.mark.parametrize(("received_on", "occurred_at"), [
+    ("2026-03-09", "2026-03-09T09:30:00+08:00"),  # received and reported the same day
+    ("2026-03-06", "2026-03-09T09:30:00+08:00"),
+    ("2026-03-10", "2026-03-09T17:30:00+00:00"),  # 01:30 on the 10th in China
+])
+def test_a_received_on_on_or_before_the_china_date_of_the_report_is_accepted(inbound_sample, received_on, occurred_at):
+    assert not isinstance(received(inbound_sample, received_on, occurred_at), list)
+
+
+def test_the_report_day_is_the_china_date_of_occurred_at_not_the_date_in_its_own_offset(inbound_sample):
+    # 00:30 on the 10th in UTC+9 is 23:30 on the 9th in China: the township reported it on the 9th.
+    errors = received(inbound_sample, "2026-03-10", "2026-03-10T00:30:00+09:00")
+    assert [e.field for e in errors] == ["data.received_on"] and "China date 2026-03-09" in errors[0].message

@@ -1,13 +1,13 @@
 """What may be held once is held once: an honor certificate per child, an exam
 qualification per student and exam, re-checked when an application is approved (not
 only when it was checked), safe when two approvals race; a conflict is a falsification
-signal to enforcement. Revocations name a case enforcement really opened. The county's
-own reception decides whether a township reported in time."""
+signal to enforcement. Revocations name a case enforcement opened and concluded as
+substantiated. The county's own reception decides whether a township reported in time."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import get_args
 
@@ -15,14 +15,14 @@ import pytest
 from applications_support import HUSBAND, WIFE, World, details_for, resident
 
 from services.verification.domain.falsification import falsification_uuid
-from services.verification.domain.registers import AlreadyHeldError, Claim, claim_id, known_case_id
+from services.verification.domain.registers import AlreadyHeldError, Claim, KnownCase, claim_id, known_case_id
 from services.verification.domain.subsidy.beneficiary import beneficiary_uuid
 from services.verification.entrypoints.http import Section
 from services.verification.entrypoints.routes import ENFORCEMENT_CONSUMER, ENFORCEMENT_ROUTES
 from shared.calendar import add_working_days
-from shared.contracts.events.enforcement import CASE_UPDATED, CaseUpdatedV1, case_change_subject
+from shared.contracts.events.enforcement import case_change_subject
 from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT
-from shared.contracts.integration import make_event, read_event
+from shared.contracts.integration import read_event
 from shared.messaging.topology import stream_for_subject
 
 # Another couple claims the same child (or student): the fraud the registers exist for.
@@ -134,26 +134,63 @@ def test_the_register_itself_refuses_a_second_holder_naming_the_rule_and_the_hol
     assert register.holders == ["APP-1"]
 
 
-def test_a_revocation_must_name_a_case_enforcement_opened_and_the_case_keeps_its_status(world):
+def revoke(world: World, case_number: str):
+    return world.post("APP-130132102-2026-0057", "revoke", "brigade", reason="结婚证系伪造", enforcement_case=case_number)
+
+
+def test_a_revocation_naming_a_case_enforcement_never_announced_is_refused(world):
     world.submit("first_child_registration")
     approve_and_issue(world, "APP-130132102-2026-0057", "county_chief", "county_clerk")
 
-    unknown = world.post("APP-130132102-2026-0057", "revoke", "brigade", reason="结婚证系伪造", enforcement_case="ZF-2026-NOSUCH00")
+    unknown = revoke(world, "ZF-2026-NOSUCH00")
 
     assert unknown.status_code == 422
     assert unknown.json()["detail"][0]["field"] == "enforcement_case" and "ZF-2026-NOSUCH00" in unknown.json()["detail"][0]["message"]
     assert world.file("APP-130132102-2026-0057").status == "certificate_issued", "nothing changed"
 
-    case_number = world.open_case("ZF-2026-1A2B3C4D")
-    assert world.post("APP-130132102-2026-0057", "revoke", "brigade", reason="结婚证系伪造", enforcement_case=case_number).status_code == 200
-    closed = CaseUpdatedV1(case_id=f"case-{case_number}", case_number=case_number, change="closed", status="closed", category="certificate_service",
-                           section="执法大队", township_code="130132102", priority="high", assigned_to=None, due_on=None, officer="zf-ma",
-                           details={}, occurred_at=datetime(2026, 3, 10, 2, tzinfo=timezone.utc))
-    message = make_event(event_type=CASE_UPDATED, event_id="enforcement-99", producer="enforcement", aggregate_id=closed.case_id,
-                         aggregate_version=5, occurred_at=closed.occurred_at, correlation_id=closed.case_id, causation_id="officer:zf-ma",
-                         payload=closed, subject=case_change_subject("closed"))
-    world.store.save(*ENFORCEMENT_ROUTES[case_change_subject("closed")](read_event(message.body), world.store.find))
-    assert world.store.find(known_case_id(case_number)).status == "closed"
+
+@pytest.mark.parametrize(("changes", "why"), [
+    ((), "is not concluded yet (status: opened)"),
+    ((("concluded", "concluded", {"substantiated": False, "concluded_on": "2026-03-10"}),), "was concluded as not substantiated"),
+    ((("concluded", "concluded", {"substantiated": True, "concluded_on": "2026-03-10"}), ("reopened", "reopened", {})),
+     "is not concluded yet (status: reopened)"),
+], ids=["opened-only", "not-substantiated", "reopened-after-its-conclusion"])
+def test_a_revocation_naming_a_case_not_concluded_as_substantiated_is_refused_saying_why(world, changes, why):
+    world.submit("first_child_registration")
+    approve_and_issue(world, "APP-130132102-2026-0057", "county_chief", "county_clerk")
+    case_number = world.case_changes(world.open_case("ZF-2026-1A2B3C4D"), *changes)
+
+    refused = revoke(world, case_number)
+
+    assert refused.status_code == 409
+    [detail] = refused.json()["detail"]
+    assert detail["field"] == "enforcement_case" and detail["message"].startswith("执法大队案件 ZF-2026-1A2B3C4D ")
+    assert f"· enforcement case ZF-2026-1A2B3C4D {why}" in detail["message"] and "concluded as substantiated" in detail["message"]
+    assert world.file("APP-130132102-2026-0057").status == "certificate_issued", "nothing changed"
+
+
+def test_a_revocation_naming_a_case_concluded_as_substantiated_is_accepted_and_stays_so_once_the_case_is_closed(world):
+    world.submit("first_child_registration")
+    approve_and_issue(world, "APP-130132102-2026-0057", "county_chief", "county_clerk")
+    case_number = world.conclude_case(world.open_case("ZF-2026-1A2B3C4D"), substantiated=True)
+    world.case_changes(case_number, ("closed", "closed", {}))
+
+    revoked = revoke(world, case_number)
+
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revocation"]["enforcement_case"] == case_number
+    known = world.store.find(known_case_id(case_number))
+    assert (known.status, known.substantiated) == ("closed", True)
+
+
+def test_the_register_of_known_cases_follows_each_conclusion_and_a_reopening_withdraws_it():
+    case = KnownCase(case_number="ZF-2026-1A2B3C4D", case_id="c-1", status="opened", heard_on="2026-03-01")
+    assert not case.proves_falsification
+    assert case.note_conclusion(True, "2026-03-05") and case.proves_falsification
+    assert not case.note_conclusion(True, "2026-03-05"), "a redelivered conclusion changes nothing"
+    assert case.note_status("closed", "2026-03-06") and case.proves_falsification, "closing keeps the conclusion"
+    assert case.note_status("reopened", "2026-03-07") and not case.proves_falsification
+    assert case.note_conclusion(False, "2026-03-09") and not case.proves_falsification
 
 
 def test_only_the_owning_section_records_a_withdrawal(world):
@@ -172,23 +209,51 @@ def test_the_sections_officers_may_name_are_those_of_the_duty_register():
 
 
 def test_the_countys_reception_not_the_townships_own_date_decides_c3_and_starts_the_clock(world):
+    world.today = date(2026, 12, 31)
+    file = world.submit("only_child_honor_certificate", received_on="2026-12-01", occurred_at="2026-12-02T09:00:00+08:00",
+                        arrived_at="2026-12-21T10:00:00+08:00")
+
+    assert file.policy_version == "HB-2021-R1", "received by the county on or after 2026-11-28"
+    assert file.submitted_on == "2026-12-21" and file.facts["township_dated_on"] == "2026-12-02"
+    assert world.finding(file.application_id, "C-3") == {"rule": "C-3", "outcome": "flag", "message": "the township passed it on after 14 working days (limit 10)"}
+    backdated = world.finding(file.application_id, "C-4")
+    assert backdated["outcome"] == "flag" and "倒签" in backdated["message"] and "2026-12-02" in backdated["message"] and "2026-12-21" in backdated["message"]
+    clock = world.http.get(f"/applications/{file.application_id}", params={"as_of": "2026-12-21"}).json()["clock"]
+    assert clock["started_on"] == "2026-12-21"
+    assert clock["due_on"] == add_working_days(date(2026, 12, 21), 10, world.applications.calendar).isoformat()
+
+
+def test_a_report_dated_the_day_the_county_received_it_passes_both_reporting_rules(world):
+    file = world.submit("only_child_honor_certificate", received_on="2026-12-04", occurred_at="2026-12-07T08:00:00+08:00",
+                        arrived_at="2026-12-07T08:01:00+08:00")
+    assert world.finding(file.application_id, "C-3")["outcome"] == world.finding(file.application_id, "C-4")["outcome"] == "pass"
+
+
+def test_a_township_receiving_date_later_than_the_countys_reception_neither_starts_the_clock_nor_passes_c3(world):
+    # The township's own clock runs ahead: it dates its report (and its receiving) after the county already has it.
+    world.today = date(2026, 12, 31)
+    file = world.submit("only_child_honor_certificate", received_on="2026-12-10", occurred_at="2026-12-10T09:00:00+08:00",
+                        arrived_at="2026-12-08T10:00:00+08:00")
+
+    assert file.submitted_on == "2026-12-08", "the clock starts at the county's reception only"
+    clock = world.http.get(f"/applications/{file.application_id}", params={"as_of": "2026-12-08"}).json()["clock"]
+    assert clock["started_on"] == "2026-12-08"
+    assert world.finding(file.application_id, "C-3") == {"rule": "C-3", "outcome": "flag", "message": (
+        "乡镇填报的受理日期 2026-12-10 晚于县局接收日期 2026-12-08，日期不可能 · "
+        "the township says it received the application on 2026-12-10, after the county received it on 2026-12-08")}
+    assert world.post(file.application_id, "approve", "county_chief").status_code == 200, "a flag informs the officer, it does not block"
+
+
+def test_an_application_the_county_received_before_hb_2021_r1_keeps_the_rules_of_its_date(world):
+    """Re-explained under HB-2021: C-3 counted to the date on the township's report, and no C-4."""
     world.today = date(2026, 4, 1)
     file = world.submit("only_child_honor_certificate", received_on="2026-03-02", occurred_at="2026-03-03T09:00:00+08:00",
                         arrived_at="2026-03-20T10:00:00+08:00")
 
-    assert file.submitted_on == "2026-03-20" and file.facts["township_dated_on"] == "2026-03-03"
-    assert world.finding(file.application_id, "C-3") == {"rule": "C-3", "outcome": "flag", "message": "the township passed it on after 14 working days (limit 10)"}
-    backdated = world.finding(file.application_id, "C-4")
-    assert backdated["outcome"] == "flag" and "倒签" in backdated["message"] and "2026-03-03" in backdated["message"] and "2026-03-20" in backdated["message"]
-    clock = world.http.get(f"/applications/{file.application_id}", params={"as_of": "2026-03-20"}).json()["clock"]
-    assert clock["started_on"] == "2026-03-20"
-    assert clock["due_on"] == add_working_days(date(2026, 3, 20), 10, world.applications.calendar).isoformat()
-
-
-def test_a_report_dated_the_day_the_county_received_it_passes_both_reporting_rules(world):
-    file = world.submit("only_child_honor_certificate", received_on="2026-03-06", occurred_at="2026-03-09T08:00:00+08:00",
-                        arrived_at="2026-03-09T08:01:00+08:00")
-    assert world.finding(file.application_id, "C-3")["outcome"] == world.finding(file.application_id, "C-4")["outcome"] == "pass"
+    assert file.policy_version == "HB-2021" and file.submitted_on == "2026-03-20"
+    assert world.finding(file.application_id, "C-3") == {"rule": "C-3", "outcome": "pass", "message": "the township passed it on within 1 working days (limit 10)"}
+    assert "C-4" not in {f["rule"] for f in file.findings}
+    assert world.http.get(f"/applications/{file.application_id}", params={"as_of": "2026-03-20"}).json()["clock"]["started_on"] == "2026-03-20"
 
 
 def test_an_application_received_before_2021_11_23_is_decided_under_hb_2016_with_its_time_limit(world):

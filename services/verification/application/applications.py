@@ -26,7 +26,7 @@ from services.verification.domain.application_file import (
     application_file_id,
 )
 from services.verification.domain.falsification import already_held, children_mismatch, raise_or_join
-from services.verification.domain.policy import PolicyTable, evaluate
+from services.verification.domain.policy import PolicyTable, PolicyVersion, evaluate
 from services.verification.domain.registers import Claim, claim_id, couple_key
 from services.verification.domain.subsidy.beneficiary import Beneficiary, beneficiary_uuid
 from shared.calendar import WorkingCalendar
@@ -68,11 +68,16 @@ class Applications:
     calendar: WorkingCalendar
     protector: PersonalDataProtector | None
 
+    def version_for(self, file: ApplicationFile) -> PolicyVersion:
+        """The rules in force on the day the county received the application (where its clock
+        starts): a township cannot pick the rules by the date it writes on the filing."""
+        return self.policy.in_force_on(date.fromisoformat(file.submitted_on))
+
     def check(self, file: ApplicationFile, find: Find, on: date, officer: Officer | None,
               fixed: dict[str, Any] | None = None) -> list[Aggregate]:
-        """Run every rule of the version in force on the day the township received it.
+        """Run every rule of the version in force on the day the county received it.
         Returns the falsification signals the check raised (to save with the file)."""
-        version = self.policy.in_force_on(date.fromisoformat(file.received_on))
+        version = self.version_for(file)
         fixed = fixed if fixed is not None else file.facts
         facts = live_facts(file, fixed, version, find)
         findings = [f.as_dict() for f in evaluate(version, file.application_kind, for_checks(facts))]
@@ -93,7 +98,7 @@ class Applications:
     def held_signals(self, file: ApplicationFile, facts: dict[str, Any], find: Find, on: date) -> list[Aggregate]:
         """A card, certificate or qualification already held through another application is
         a falsification signal to enforcement (one per application, whenever it is found)."""
-        version = self.policy.in_force_on(date.fromisoformat(file.received_on))
+        version = self.version_for(file)
         signals = []
         for register in exclusive_rules(version, file.application_kind):
             holder = facts.get(f"{register}_held_by")
@@ -117,15 +122,16 @@ class Applications:
             return (existing,)
         kind, received_on = data["kind"], date.fromisoformat(data["received_on"])
         # The county's clock starts when the county received it (intake's broker time), never
-        # on a date the township sets itself; occurred_at is kept for the backdating check (C-4).
-        reception = china_day(submission.received_at)
-        submitted_on = max(reception, received_on)
+        # on a date the township sets itself: not its occurred_at (kept for C-3 under the older
+        # versions and for the backdating check, C-4), nor its received_on (intake refuses one
+        # later than the report; C-3 flags one later than the reception).
+        submitted_on = china_day(submission.received_at)
         details = read_details(kind, reveal(self.protector, data.get("details")))
         ids = {name: reveal(self.protector, data.get(name)) for name in ("applicant_id_number", "spouse_id_number")}
-        version = self.policy.in_force_on(received_on)
+        version = self.policy.in_force_on(submitted_on)
         person_ref = self.protector.person_ref if self.protector else None
         facts = fixed_facts(kind, ids, details, received_on, submitted_on, version, self.calendar, person_ref,
-                            township_dated_on=china_day(submission.occurred_at), county_received_on=reception)
+                            township_dated_on=china_day(submission.occurred_at))
         file = ApplicationFile(
             application_id=data["application_id"],
             application_kind=kind,

@@ -1,8 +1,9 @@
 """What verification keeps of enforcement's cases.
 
-- Every case it hears of (case.opened, and the later changes it follows) is kept in a
-  small register (`KnownCase`: number and last status), so a revocation can only name
-  a case that exists.
+- Every case it hears of (case.opened, and the later changes it follows: concluded,
+  closed, reopened) is kept in a small register (`KnownCase`: number, last status, and
+  whether its conclusion found the allegation substantiated), so a revocation can only
+  name a case enforcement concluded as substantiated.
 - The back-link: when enforcement opens a case from a subsidy signal, or joins a signal
   to a case it already has, the signal records the case (and announces
   verification.subsidy.signal_linked), so signal and case point at each other. Cases
@@ -49,14 +50,18 @@ def link_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
 
 
 def note_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
-    """The case, in the register of known cases, with its last status."""
+    """The case, in the register of known cases, with its last status and, once concluded,
+    whether the conclusion found it substantiated (case.concluded's details say so)."""
     payload: Any = received.payload
     on = china_day(received.envelope.occurred_at).isoformat()
     status = payload.status if isinstance(payload, CaseUpdatedV1) else "opened"
     known: KnownCase | None = find(known_case_id(payload.case_number))
+    created = known is None
     if known is None:
-        return (KnownCase(case_number=payload.case_number, case_id=payload.case_id, status=status, heard_on=on),)
-    return (known,) if known.note_status(status, on) else ()
+        known = KnownCase(case_number=payload.case_number, case_id=payload.case_id, status=status, heard_on=on)
+    concluded = isinstance(payload, CaseUpdatedV1) and payload.change == "concluded" and "substantiated" in payload.details
+    changed = known.note_conclusion(bool(payload.details["substantiated"]), on) if concluded else known.note_status(status, on)
+    return (known,) if created or changed else ()
 
 
 def on_case_event(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:

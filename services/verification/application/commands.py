@@ -36,6 +36,7 @@ from services.verification.domain.registers import (
     CertificateCode,
     CertificateSequence,
     Claim,
+    KnownCase,
     claim_id,
     couple_key,
     known_case_id,
@@ -79,7 +80,7 @@ class OfficerCommands:
         raise StaleAggregateError(f"gave up on {ref} after {RETRIES} concurrent conflicts")
 
     def _version(self, file: ApplicationFile) -> Any:
-        return self.applications.policy.in_force_on(date.fromisoformat(file.received_on))
+        return self.applications.version_for(file)
 
     def check(self, ref: str, officer: Officer, on: date) -> ApplicationFile:
         return self._run(ref, lambda f: self.applications.check(f, self.store.find, on, officer))
@@ -157,10 +158,13 @@ class OfficerCommands:
         return self._run(ref, step)
 
     def revoke(self, ref: str, officer: Officer, on: date, reason: str, enforcement_case: str) -> ApplicationFile:
-        # Only a case enforcement has announced (case.opened) can prove a falsification.
-        if self.store.find(known_case_id(enforcement_case)) is None:
+        # Only a case enforcement announced (case.opened) and concluded as substantiated
+        # (case.concluded) proves a falsification.
+        case: KnownCase | None = self.store.find(known_case_id(enforcement_case))
+        if case is None:
             raise RuleViolation("enforcement_case", f"执法大队没有编号为 {enforcement_case} 的案件 · no enforcement case {enforcement_case!r} is known "
                                 "(open it in enforcement first, e.g. POST /cases, and name its case_number)", 422)
+        case.expect_proven()
 
         def step(file: ApplicationFile) -> list[Aggregate]:
             file.revoke(on, reason, enforcement_case, officer)

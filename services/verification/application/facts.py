@@ -58,22 +58,25 @@ def read_details(kind: str, raw: Any) -> DetailsV1 | None:
 
 def fixed_facts(kind: str, ids: dict[str, str | None], details: DetailsV1 | None, received_on: date,
                 submitted_on: date, policy: PolicyVersion, calendar: Calendar,
-                person_ref: Callable[[str], str] | None, township_dated_on: date | None = None,
-                county_received_on: date | None = None) -> dict[str, Any]:
+                person_ref: Callable[[str], str] | None, township_dated_on: date | None = None) -> dict[str, Any]:
     """Facts that do not change after filing (JSON-able, no personal values).
 
-    `submitted_on` is where the county's clock starts: its own reception day (intake's
-    broker time, `county_received_on`), or the township's received_on if that is later,
-    so C-3 does not rest on a date the township sets itself. The township's own date of
-    its report (`township_dated_on`, its occurred_at) is kept, and how far it lies before
-    the county's reception is what C-4 looks at (backdating)."""
+    `submitted_on` is the county's reception (intake's broker time): the statutory clock
+    starts there, and never on a date the township sets itself. Both readings of C-3 are
+    kept, because versions differ: up to the date the township puts on its report
+    (`township_dated_on`, its occurred_at: HB-2016, HB-2021) and up to the county's
+    reception (HB-2021-R1), with a township receiving date later than the reception
+    marked as impossible. How far the township's date lies before the reception is what
+    C-4 looks at (backdating)."""
     facts: dict[str, Any] = {"received_on": received_on.isoformat(), "details_readable": details is not None}
-    facts["reporting_working_days"] = working_days_between(received_on, submitted_on, calendar)
-    reception = county_received_on or submitted_on
-    facts["county_received_on"] = reception.isoformat()
+    dated = township_dated_on or submitted_on
+    facts["reporting_working_days"] = working_days_between(received_on, max(dated, received_on), calendar)
+    facts["county_received_on"] = submitted_on.isoformat()
+    facts["received_after_reception"] = received_on > submitted_on
+    facts["county_reporting_working_days"] = None if received_on > submitted_on else working_days_between(received_on, submitted_on, calendar)
     if township_dated_on is not None:
         facts["township_dated_on"] = township_dated_on.isoformat()
-        facts["backdated_working_days"] = working_days_between(township_dated_on, reception, calendar)
+        facts["backdated_working_days"] = working_days_between(township_dated_on, submitted_on, calendar)
     invalid, ages = [], {}
     for field, number in ids.items():
         if number is None:

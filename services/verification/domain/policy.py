@@ -3,8 +3,10 @@
 Rules are data (adapters/policy_table.json): each version has an effective date, each
 rule row an id, the kinds it applies to, the named check it runs with its parameters,
 and what a failed check means (`fail`: refuse; `flag`: recorded, decided by the
-officer). The version in force on the day the township received the application
-decides it, so an old decision is re-explained under the rules of its date.
+officer). The version in force on the day the county received the application (its
+reception, where the statutory clock starts) decides it, so an old decision is
+re-explained under the rules of its date. A version in force is never edited: a change
+of rules is a new version (tests/unit/test_application_rules.py freezes each one).
 
 Outcomes of a finding: pass · fail (a ground to refuse) · missing (information
 needed: request it) · flag (recorded, not blocking).
@@ -115,7 +117,17 @@ def _no_duplicate(facts: Mapping[str, Any], _: Mapping[str, Any]) -> Outcome:
 
 
 def _reported_in_time(facts: Mapping[str, Any], params: Mapping[str, Any]) -> Outcome:
-    days, limit = facts.get("reporting_working_days"), params["working_days"]
+    """Counted to the date the township puts on its report (HB-2016, HB-2021), or, where the
+    row says `counted_to: county_reception` (HB-2021-R1), to the day the county received it."""
+    limit = params["working_days"]
+    if params.get("counted_to") == "county_reception":
+        if facts.get("received_after_reception"):
+            return "fail", (f"乡镇填报的受理日期 {facts.get('received_on')} 晚于县局接收日期 {facts.get('county_received_on')}，日期不可能 · "
+                            f"the township says it received the application on {facts.get('received_on')}, after the county received it "
+                            f"on {facts.get('county_received_on')}")
+        days = facts.get("county_reporting_working_days")
+    else:
+        days = facts.get("reporting_working_days")
     if days is None:
         return "missing", "the date the township received it is unknown"
     if days > limit:

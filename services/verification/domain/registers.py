@@ -12,7 +12,9 @@ replicas) racing get a stale-aggregate error and the loser decides again.
 - `CertificateSequence`: the numbers issued per kind and year, in order, never reused.
 - `CertificateCode`: a verification code -> the application whose certificate it is.
 - `KnownCase`: an enforcement case verification has heard of (case.opened), with its
-  last status, so a revocation can only name a real case.
+  last status and how it was concluded (case.concluded carries `substantiated`), so a
+  revocation can only name a case enforcement concluded as substantiated (a proven
+  falsification). Reopening a case withdraws its conclusion, as it does in enforcement.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class KnownCase(Aggregate):
     @event("Heard")
     def __init__(self, case_number: str, case_id: str, status: str, heard_on: str) -> None:
         self.case_number, self.case_id, self.status, self.heard_on = case_number, case_id, status, heard_on
+        self.substantiated: bool | None = None  # None: not concluded (or reopened since)
 
     def note_status(self, status: str, on: str) -> bool:
         if status == self.status:
@@ -141,3 +144,35 @@ class KnownCase(Aggregate):
     @event("StatusChanged")
     def _status_changed(self, status: str, on: str) -> None:
         self.status = status
+        if status == "reopened":
+            self.substantiated = None
+
+    def note_conclusion(self, substantiated: bool, on: str) -> bool:
+        if self.status in ("concluded", "closed") and self.substantiated is substantiated:
+            return False
+        self._concluded(substantiated=substantiated, on=on)
+        return True
+
+    @event("Concluded")
+    def _concluded(self, substantiated: bool, on: str) -> None:
+        # heard after its closing (redelivered late): the case stays closed, with its conclusion
+        self.status = "closed" if self.status == "closed" else "concluded"
+        self.substantiated = substantiated
+
+    @property
+    def proves_falsification(self) -> bool:
+        """Concluded as substantiated (and still so once closed)."""
+        return self.substantiated is True and self.status in ("concluded", "closed")
+
+    def expect_proven(self) -> None:
+        """A revocation rests on a falsification the case proved; anything less is refused."""
+        if self.proves_falsification:
+            return
+        if self.status in ("concluded", "closed") and self.substantiated is False:
+            why_zh, why = "已办结但认定举报不属实", "was concluded as not substantiated"
+        elif self.status in ("concluded", "closed"):
+            why_zh, why = "的办结结论未知", "was concluded, but verification never heard whether it was substantiated"
+        else:
+            why_zh, why = f"尚未办结（当前状态：{self.status}）", f"is not concluded yet (status: {self.status})"
+        raise RuleViolation("enforcement_case", f"执法大队案件 {self.case_number} {why_zh}，不能据此撤销 · enforcement case {self.case_number} {why}: "
+                            "a decision is revoked only on a case concluded as substantiated (POST /cases/{ref}/conclusion with substantiated: true)", 409)

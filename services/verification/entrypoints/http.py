@@ -81,7 +81,8 @@ class WithdrawIn(CommandIn):
 class RevokeIn(CommandIn):
     reason: Text
     enforcement_case: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        description="The case_number (ZF-…) of a case enforcement opened; an unknown case is refused (422)")
+        description="The case_number (ZF-…) of a case enforcement opened and concluded as substantiated; "
+                    "an unknown case is refused (422), one not (or not yet) concluded as substantiated too (409)")
 
 
 def problem(status: int, field: str, message: str) -> JSONResponse:
