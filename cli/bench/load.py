@@ -14,11 +14,13 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from cli.demo.records import generate_demo_records
 from cli.platform import Platform
 
 WINDOW = 200
+MAX_IN_FLIGHT = 2000  # PubAcks a paced publisher waits for at once
 
 
 def load_records(count: int, tag: str) -> list[tuple[str, bytes, str]]:
@@ -113,15 +115,32 @@ async def publish(js, records: list[tuple[str, bytes, str]], rate: float | None 
         return sent
     started = time.perf_counter()
     pending = []
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     for index, (subject, body, record_id) in enumerate(records):
         due = started + index / rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        await in_flight.acquire()  # a publisher's own window: beyond it, the broker's pace is the offer
         sent.append(time.perf_counter())
-        pending.append(asyncio.ensure_future(js.publish(subject, body, headers={"Nats-Msg-Id": record_id}, timeout=30)))
+        pending.append(asyncio.ensure_future(_publish_until_acknowledged(js, subject, body, record_id, in_flight)))
     await asyncio.gather(*pending)
     return sent
+
+
+async def _publish_until_acknowledged(js, subject: str, body: bytes, record_id: str, in_flight: asyncio.Semaphore) -> None:
+    """As a county system publishes: a PubAck that does not come in time is asked for again
+    under the same Nats-Msg-Id (the broker keeps one copy). Under a tenfold overload the
+    broker's acknowledgements can take longer than any one timeout."""
+    try:
+        while True:
+            try:
+                await js.publish(subject, body, headers={"Nats-Msg-Id": record_id}, timeout=30)
+                return
+            except NatsTimeoutError:
+                continue
+    finally:
+        in_flight.release()
 
 
 def percentile(values: list[float], p: float) -> float:
