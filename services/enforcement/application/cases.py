@@ -20,6 +20,14 @@ def county_day(moment: datetime):
     return moment.astimezone(CHINA).date()
 
 
+def signal_fields(signal: Any) -> dict[str, Any]:
+    """What a case keeps of any signal verification sends (subsidy or falsification)."""
+    return {
+        "pattern": signal.pattern, "subject": signal.subject, "evidence": list(signal.evidence),
+        "detected_on": signal.detected_on, "person_refs": list(signal.person_refs), "signal_id": signal.signal_id,
+    }
+
+
 def open_or_join_signal_case(
     find: Find, signal: dict[str, Any], *, category: str, section: str, township_code: str | None, subjects: dict[str, Any]
 ) -> Case | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.enforcement.application.cases import Find, open_or_join_signal_case
+from services.enforcement.application.cases import Find, open_or_join_signal_case, signal_fields
 from services.enforcement.domain.case import Case
 from shared.contracts.events.verification import FalsificationSignalV1
 from shared.contracts.integration import ReceivedEvent
@@ -24,17 +24,7 @@ SECTION = "执法大队"  # duty 9 item 1: investigating violations is the briga
 
 def signal_record(signal: FalsificationSignalV1) -> dict[str, Any]:
     """The fields every signal record has, plus the falsification signal's own."""
-    return {
-        "pattern": signal.pattern,
-        "subject": signal.subject,
-        "evidence": list(signal.evidence),
-        "detected_on": signal.detected_on,
-        "person_refs": list(signal.person_refs),
-        "signal_id": signal.signal_id,
-        "application_id": signal.application_id,
-        "application_kind": signal.application_kind,
-        "summary": signal.summary,
-    }
+    return {**signal_fields(signal), "application_id": signal.application_id, "application_kind": signal.application_kind, "summary": signal.summary}
 
 
 def open_case_from_falsification_signal(received: ReceivedEvent, find: Find) -> Sequence[Case]:

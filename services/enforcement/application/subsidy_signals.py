@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.enforcement.application.cases import Find, open_or_join_signal_case
+from services.enforcement.application.cases import Find, open_or_join_signal_case, signal_fields
 from services.enforcement.domain.case import Case
 from shared.contracts.events.subsidy import SubsidySignalV1
 from shared.contracts.integration import ReceivedEvent
@@ -29,12 +29,7 @@ def signal_record(signal: SubsidySignalV1) -> dict[str, Any]:
     """What the case keeps of a signal: the fields every signal record has, plus the
     subsidy signal's own (id, offence, money at stake, its one-line summary)."""
     return {
-        "pattern": signal.pattern,
-        "subject": signal.subject,
-        "evidence": list(signal.evidence),
-        "detected_on": signal.detected_on,
-        "person_refs": list(signal.person_refs),
-        "signal_id": signal.signal_id,
+        **signal_fields(signal),
         "offence": signal.offence,
         "amount": None if signal.amount is None else str(signal.amount),
         "summary": signal.summary,
