@@ -16,6 +16,8 @@ from shared.contracts.events.subsidy import (
     PaymentCycleV1,
     SubsidySignalLinkedV1,
     SubsidySignalV1,
+    payment_cycle_subject,
+    payment_subject,
 )
 from shared.contracts.events.verification import (
     APPLICATION_OPENED_SUBJECT,
@@ -69,9 +71,9 @@ def document() -> dict[str, Any]:
     sends += [Channel(subject, f"{name}.v1", model, DESCRIPTIONS[name]) for name, (subject, model) in STEP_EVENTS.items()]
     sends += [Channel(subject, f"{name}.v1", model, DESCRIPTIONS[name]) for name, (subject, model) in BENEFICIARY_EVENTS.items()]
     sends += [
-        Channel("fp.verification.payment_cycle.{change}", "verification.payment_cycle.changed.v1", PaymentCycleV1,
+        Channel(payment_cycle_subject("{change}"), "verification.payment_cycle.changed.v1", PaymentCycleV1,
                 "A yearly payment cycle changed: created, computed (one township at a time), approved, closed"),
-        Channel("fp.verification.payment.{change}", "verification.payment.changed.v1", PaymentChangedV1,
+        Channel(payment_subject("{change}"), "verification.payment.changed.v1", PaymentChangedV1,
                 "A payment changed: scheduled, approved, disbursed, withheld, returned, failed, reissued, followed_up; with its bucket"),
         Channel(SIGNAL_RAISED_SUBJECT, "verification.subsidy.signal_raised.v1", SubsidySignalV1,
                 "A cross-check found a pattern (虚报, 冒领, 克扣); new evidence on the same subject is announced again under the same signal_id"),
