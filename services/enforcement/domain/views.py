@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_standing
-from services.enforcement.domain.fees import reconcile
 
 
 def answered(case: Any) -> bool:
@@ -49,7 +48,7 @@ def case_detail(case: Any, opened_on: str, as_of: date, rules: DeadlineRules) ->
         "referrals": case.referrals,
         "conclusion": case.conclusion,
         "fees": case.fees,
-        "fee_reconciliation": {k: str(v) for k, v in reconcile(case.fees).items()},
+        "fee_reconciliation": case.fee_reconciliation(),
         "deadline_detail": case.deadline,
         "deadline_alerts": case.deadline_alerts,
         "reopen_reasons": case.reopen_reasons,

@@ -86,11 +86,3 @@ class RejectedRecord(Aggregate):
         self.received_at = received_at
         self.raw = raw
         self.errors = errors
-
-
-class DuplicateRecordError(Exception):
-    """The record_id was accepted before (by an earlier publish of the same record)."""
-
-    def __init__(self, first: Submission) -> None:
-        super().__init__(f"record {first.record_id} from {first.source} was accepted as {first.id}")
-        self.first = first
