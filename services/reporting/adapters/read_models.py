@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from operator import itemgetter
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text, update
@@ -86,9 +86,11 @@ class ReadModelStore:
                     elif isinstance(change, Upsert):  # same shape, one executemany (in order)
                         shape = (change.table, tuple(change.key), tuple(change.values), change.newer_by)
                         pending_upserts.setdefault(shape, []).append({**change.key, **change.values})
-                    else:
+                    elif isinstance(change, Update):
                         self._flush_upserts(conn, pending_upserts)  # an update follows what came before it
-                        conn.execute(self._statement(change))
+                        conn.execute(self._update(change))
+                    else:
+                        raise TypeError(f"unknown change {change!r}")
             self._flush_upserts(conn, pending_upserts)
             self._flush_increments(conn, pending_increments)
         return applied
@@ -100,23 +102,29 @@ class ReadModelStore:
         for (table_name, key, column), by in pending.items():
             by_shape.setdefault((table_name, tuple(k for k, _ in key), column), []).append({**dict(key), column: by})
         for (table_name, key_columns, column), rows in by_shape.items():
-            def build(table=TABLES[table_name], key_columns=key_columns, column=column) -> Any:
-                statement = self._insert(table)
-                return statement.on_conflict_do_update(index_elements=list(key_columns), set_={column: table.c[column] + statement.excluded[column]})
-
-            self._execute_many(conn, build, rows, ("increment", table_name, key_columns, column))
+            self._execute_many(conn, ("increment", table_name, key_columns, column), rows)
 
     def _flush_upserts(self, conn: Any, pending: dict[tuple, list[dict[str, Any]]]) -> None:
         for (table_name, key_columns, value_columns, newer_by), rows in pending.items():
-            def build(table=TABLES[table_name], key_columns=key_columns, value_columns=value_columns, newer_by=newer_by) -> Any:
-                statement = self._insert(table)
-                return statement.on_conflict_do_update(
-                    index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns},
-                    where=_is_newer(statement.excluded, table, newer_by) if newer_by else None,
-                )
-
-            self._execute_many(conn, build, rows, ("upsert", table_name, key_columns, value_columns, newer_by))
+            self._execute_many(conn, ("upsert", table_name, key_columns, value_columns, newer_by), rows)
         pending.clear()
+
+    def _build(self, shape: tuple) -> Any:
+        """The statement a shape names: ("record",), ("increment", table, key columns,
+        column) or ("upsert", table, key columns, value columns, newer_by)."""
+        if shape == ("record",):
+            return self._insert(processed_messages).on_conflict_do_nothing(index_elements=["message_id"])
+        kind, table_name, key_columns, *rest = shape
+        table = TABLES[table_name]
+        statement = self._insert(table)
+        if kind == "increment":
+            [column] = rest
+            return statement.on_conflict_do_update(index_elements=list(key_columns), set_={column: table.c[column] + statement.excluded[column]})
+        value_columns, newer_by = rest
+        return statement.on_conflict_do_update(
+            index_elements=list(key_columns), set_={column: statement.excluded[column] for column in value_columns},
+            where=_is_newer(statement.excluded, table, newer_by) if newer_by else None,
+        )
 
     def _record(self, conn: Any, messages: Sequence[tuple[str, str, int, Sequence[Change]]]) -> set[str]:
         """Record the batch's messages as processed; the ids not recorded before.
@@ -134,17 +142,17 @@ class ReadModelStore:
         for first in range(0, len(ids), 10_000):  # well inside SQLite's 32,766 parameters
             chunk = ids[first : first + 10_000]
             seen.update(conn.execute(select(processed_messages.c.message_id).where(processed_messages.c.message_id.in_(chunk))).scalars())
-        self._execute_many(conn, lambda: self._insert(processed_messages).on_conflict_do_nothing(index_elements=["message_id"]), rows, ("record",))
+        self._execute_many(conn, ("record",), rows)
         return set(ids) - seen
 
-    def _execute_many(self, conn: Any, build: Callable[[], Any], rows: list[dict[str, Any]], shape: tuple) -> None:
+    def _execute_many(self, conn: Any, shape: tuple, rows: list[dict[str, Any]]) -> None:
         """executemany through the driver when no column needs a type conversion (plain
         strings and integers) or a default: SQLAlchemy's per-row parameter processing cost
         more than SQLite's own work in a rebuild. The statement is built and compiled once
         per shape (building one, with its `excluded` columns, was a tenth of reporting's
         time under load)."""
         if shape not in self._compiled:
-            statement = build()
+            statement = self._build(shape)
             compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(rows[0]))
             order = tuple(compiled.positiontup) if compiled.positional else None
             # …and every parameter comes from the row (no column default for SQLAlchemy to fill in)
@@ -157,23 +165,13 @@ class ReadModelStore:
         sql, values_of = cached
         conn.exec_driver_sql(sql, [values_of(row) for row in rows] if values_of else rows)
 
-    def _statement(self, change: Change) -> Any:
+    def _update(self, change: Update) -> Any:
+        """An update in place (increments and upserts go in batches, see apply_many)."""
         table = TABLES[change.table]
-        if isinstance(change, Increment):
-            statement = self._insert(table).values(**change.key, **{change.column: change.by})
-            return statement.on_conflict_do_update(
-                index_elements=list(change.key), set_={change.column: table.c[change.column] + change.by}
-            )
-        if isinstance(change, Upsert):
-            statement = self._insert(table).values(**change.key, **change.values)
-            where = _is_newer(statement.excluded, table, change.newer_by) if change.newer_by else None
-            return statement.on_conflict_do_update(index_elements=list(change.key), set_=change.values, where=where)
-        if isinstance(change, Update):
-            statement = update(table).values(**change.values)
-            for column, value in change.key.items():
-                statement = statement.where(table.c[column] == value)
-            return statement
-        raise TypeError(f"unknown change {change!r}")
+        statement = update(table).values(**change.values)
+        for column, value in change.key.items():
+            statement = statement.where(table.c[column] == value)
+        return statement
 
     def clear(self) -> None:
         with self.engine.begin() as conn:
