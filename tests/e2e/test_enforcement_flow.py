@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import nats
 import pytest
 
+from e2e_support import wait_for
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
 from services.enforcement.adapters.tip_key import ANONYMOUS_TIP_KEY_FILE
@@ -47,16 +47,6 @@ def records() -> list[Outgoing]:
     out.append(envelope("petitions", "petitions.petition.received", "XF-E2E-1", received, {"petitioner_id_number": make_resident_id("130132", date(1958, 3, 14), 3), "township_code": "130132201", "subject": "特别扶助金未按时发放", "text": "请求核查。"}))
     out.append(envelope("hotline", "hotline.tip.received", ANONYMOUS_TIP_ID, TODAY, {"channel": "phone", "anonymous": True, "category": "two_illegals", "township_code": "130132203", "text": f"我是举报人，电话{TIPSTER_PHONE}，某诊所做胎儿性别鉴定。"}))
     return out
-
-
-def wait_for(check, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.3)
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from e2e_support import wait_for
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
 from shared.contracts.identity import make_resident_id
@@ -73,16 +73,6 @@ def followup(payment: dict, confirmed: str, n: int) -> Outgoing:
 def publish(platform: Platform, *records: Outgoing) -> None:
     results = asyncio.run(publish_records(platform.nats_url, list(records), receipt_timeout=60))
     assert all(r.receipt and r.receipt["accepted"] for r in results), [r.receipt for r in results]
-
-
-def wait_for(check, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.3)
 
 
 def post(client: httpx.Client, path: str, **body) -> dict:
