@@ -42,16 +42,27 @@ def an_application(n: int, protector) -> Submission:
     )
 
 
-async def test_applications_are_checked_decided_and_numbered_without_gaps_under_concurrency(nats_server, js, store_url, key_dir, tmp_path):
-    keystore_url = f"sqlite:///{tmp_path / 'keys.db'}"
+def announced_by_intake(store_url: str, keystore_url: str, key_dir, submissions) -> list:
+    """What intake announces for the submissions `submissions(protector)` makes: saved in an
+    intake store, then translated as its outbox relay would."""
     protector = open_protector(keystore_url, key_dir)
     intake = IntakeStore(store_url)
-    intake.save(*[an_application(n, protector) for n in range(1, N + 1)])
+    intake.save(*submissions(protector))
     messages = [intake_translate(n.id, intake.decode(n))[0] for n in intake.read_log(0, 100)]
     intake.close()
     protector.close()
-    settings = VerificationSettings(nats_url=nats_server.url, store_url=store_url.replace("store.db", "verification.db"),
-                                    keystore_url=keystore_url, key_dir=key_dir, today="2026-03-10")
+    return messages
+
+
+def verification_settings(nats_server, store_url: str, keystore_url: str, key_dir, today: str = "2026-03-10") -> VerificationSettings:
+    return VerificationSettings(nats_url=nats_server.url, store_url=store_url.replace("store.db", "verification.db"),
+                                keystore_url=keystore_url, key_dir=key_dir, today=today)
+
+
+async def test_applications_are_checked_decided_and_numbered_without_gaps_under_concurrency(nats_server, js, store_url, key_dir, tmp_path):
+    keystore_url = f"sqlite:///{tmp_path / 'keys.db'}"
+    messages = announced_by_intake(store_url, keystore_url, key_dir, lambda protector: [an_application(n, protector) for n in range(1, N + 1)])
+    settings = verification_settings(nats_server, store_url, keystore_url, key_dir)
     service = verification_bootstrap(settings)
     async with running(service):
         for message in messages:
@@ -101,8 +112,7 @@ async def test_a_satisfaction_rating_waits_for_its_application_then_is_attached(
     rated_message, application_message = [intake_translate(n.id, intake.decode(n))[0] for n in intake.read_log(0, 10)]
     intake.close()
     protector.close()
-    settings = VerificationSettings(nats_url=nats_server.url, store_url=store_url.replace("store.db", "verification.db"),
-                                    keystore_url=keystore_url, key_dir=key_dir, today="2026-03-12")
+    settings = verification_settings(nats_server, store_url, keystore_url, key_dir, today="2026-03-12")
     service = verification_bootstrap(settings)
     async with running(service):
         await js.publish(rated_message.subject, rated_message.body, headers={"Nats-Msg-Id": rated_message.message_id})
@@ -135,15 +145,9 @@ async def test_approvals_racing_for_one_childs_certificate_give_one_holder_and_a
     from datetime import date
 
     keystore_url = f"sqlite:///{tmp_path / 'keys.db'}"
-    protector = open_protector(keystore_url, key_dir)
     child = make_resident_id("130132", date(2020, 1, 15), 14)
-    intake = IntakeStore(store_url)
-    intake.save(*[an_honor_application(n, child, protector) for n in range(1, 4)])
-    messages = [intake_translate(n.id, intake.decode(n))[0] for n in intake.read_log(0, 100)]
-    intake.close()
-    protector.close()
-    settings = VerificationSettings(nats_url=nats_server.url, store_url=store_url.replace("store.db", "verification.db"),
-                                    keystore_url=keystore_url, key_dir=key_dir, today="2026-03-10")
+    messages = announced_by_intake(store_url, keystore_url, key_dir, lambda protector: [an_honor_application(n, child, protector) for n in range(1, 4)])
+    settings = verification_settings(nats_server, store_url, keystore_url, key_dir)
     service = verification_bootstrap(settings)
     async with running(service):
         for message in messages:
