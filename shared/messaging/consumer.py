@@ -40,6 +40,7 @@ from nats.errors import ConnectionClosedError, NoServersError, TimeoutError as N
 from sqlalchemy import exc as sa
 
 from shared.contracts.integration import OutgoingMessage, json_bytes
+from shared.messaging.ack_reply import read_ack_reply
 from shared.messaging.publisher import Publisher
 from shared.messaging.topology import ConsumerSpec
 from shared.observability.metrics import ServiceMetrics, message_type
@@ -124,15 +125,15 @@ RawProtector = Callable[[Delivery], dict]
 
 
 def delivery_of(raw) -> Delivery:
-    meta = raw.metadata
+    reply = read_ack_reply(raw.reply)
     return Delivery(
         subject=raw.subject,
         body=raw.data,
         headers=dict(raw.headers or {}),
-        stream=meta.stream,
-        stream_sequence=meta.sequence.stream,
-        num_delivered=meta.num_delivered,
-        published_at=meta.timestamp or datetime.now(timezone.utc),
+        stream=reply.stream,
+        stream_sequence=reply.stream_sequence,
+        num_delivered=reply.num_delivered,
+        published_at=reply.published_at,
     )
 
 

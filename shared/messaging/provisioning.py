@@ -30,6 +30,7 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         num_replicas=replicas,
+        allow_atomic=True,  # relays publish their batches atomically (publisher.py): one fsync per batch
     )
 
 

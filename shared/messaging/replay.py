@@ -27,18 +27,6 @@ class ReplayStalledError(RuntimeError):
     pass
 
 
-def stream_position(reply: str) -> tuple[str, int]:
-    """The stream and stream sequence of a replayed message, from its reply subject:
-    $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>,
-    or with a domain and account hash after $JS.ACK (12 tokens or more). nats-py's
-    Msg.metadata parses every field into frozen dataclasses and a datetime: a fifth of a
-    rebuild's time, for the two fields a rebuild needs."""
-    tokens = reply.split(".")
-    if len(tokens) == 9:
-        return tokens[2], int(tokens[5])
-    return tokens[4], int(tokens[7])
-
-
 async def replay_stream(
     js: JetStreamContext,
     stream: str,

@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import pytest
 import structlog
@@ -31,10 +30,8 @@ class FakeMessage:
     def __init__(self, seq: int = 1, num_delivered: int = 1, headers: dict[str, str] | None = None) -> None:
         self.subject, self.data = SUBJECT, b'{"record_id": "PSB-1"}'
         self.headers = {"Nats-Msg-Id": f"PSB-{seq}", **(headers or {})}
-        self.metadata = SimpleNamespace(
-            stream="COUNTY_INBOX", sequence=SimpleNamespace(stream=seq), num_delivered=num_delivered,
-            timestamp=datetime(2026, 3, 9, tzinfo=timezone.utc),
-        )
+        published_ns = int(datetime(2026, 3, 9, tzinfo=timezone.utc).timestamp()) * 10**9
+        self.reply = f"$JS.ACK.COUNTY_INBOX.intake.{num_delivered}.{seq}.{seq}.{published_ns}.0"
         self.answers: list = []
 
     async def ack(self) -> None:

@@ -15,7 +15,8 @@ from services.reporting.domain.projections import changes_for
 from services.reporting.domain.subsidy_projections import subsidy_changes
 from shared.contracts.integration import UnknownEventError, read_event
 from shared.messaging.consumer import Delivery, PermanentError, delivery_of
-from shared.messaging.replay import replay_stream, stream_position
+from shared.messaging.ack_reply import stream_position
+from shared.messaging.replay import replay_stream
 from shared.messaging.topology import ConsumerSpec
 
 
