@@ -151,13 +151,16 @@ def birth_decider(detection: Detection) -> Callable[[ReceivedEvent, Find], Seque
         facility, operator = scan["facility_id"], scan["operator_id"]
         for subject, subjects in ((f"facility:{facility}", {"facility_id": facility}), (f"operator:{facility}/{operator}", {"facility_id": facility, "operator_id": operator})):
             tally: BirthTally = _found(find, BirthTally, subject)
-            if tally.knows(event_id):
+            if tally.knows(event_id, born):
                 continue
-            before = sex_ratio.skewed(tally.pairs(), born, rule)
+            boys, girls = tally.counts_within(born, rule.window_days)
+            before = sex_ratio.skewed_counts(boys, girls, rule)
             tally.note_birth(event_id=event_id, birth_date=born.isoformat(), sex=data["sex"], window_days=rule.window_days)
             changed.append(tally)
-            if sex_ratio.skewed(tally.pairs(), born, rule) and not before:
-                cases.signal(sex_ratio.PATTERN, subject, [b["event_id"] for b in tally.births], born, subjects)
+            # The new birth is inside its own window; those it pushed out were outside it.
+            boys, girls = (boys + 1, girls) if data["sex"] == "M" else (boys, girls + 1)
+            if sex_ratio.skewed_counts(boys, girls, rule) and not before:
+                cases.signal(sex_ratio.PATTERN, subject, tally.event_ids(), born, subjects)
         return (*changed, *cases.touched.values())
 
     return on_birth

@@ -25,7 +25,12 @@ def sex_ratio(births: Sequence[tuple[date, str]]) -> float | None:
 
 def skewed(births: Sequence[tuple[date, str]], as_of: date, rule: SexRatioRule) -> bool:
     window = [(day, sex) for day, sex in births if as_of - timedelta(days=rule.window_days) < day <= as_of]
-    if len(window) < rule.min_births:
+    boys = sum(1 for _, sex in window if sex == "M")
+    return skewed_counts(boys, len(window) - boys, rule)
+
+
+def skewed_counts(boys: int, girls: int, rule: SexRatioRule) -> bool:
+    """The same judgement from a window's counts."""
+    if boys + girls < rule.min_births:
         return False
-    ratio = sex_ratio(window)
-    return ratio is None or ratio > rule.max_ratio
+    return girls == 0 or 100.0 * boys / girls > rule.max_ratio
