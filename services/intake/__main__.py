@@ -1,3 +1,4 @@
 from services.intake.bootstrap import main
 
-main()
+if __name__ == "__main__":  # not when a worker process (the rebuild's) imports it as __mp_main__
+    main()

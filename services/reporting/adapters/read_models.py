@@ -41,6 +41,7 @@ def _values_in(order: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
 
 class ReadModelStore:
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
