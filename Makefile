@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= .fpb-data
 
-.PHONY: run test unit integration e2e deploy-check install clean bench
+.PHONY: run test unit integration e2e deploy-check install clean bench bench-scale
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ deploy-check: $(STAMP)
 ## The benchmark (never part of the tests): prints a table, writes bench/results/latest.json.
 bench: $(STAMP)
 	$(BIN)/fpb bench
+
+## Scale-out of the intake stage on PostgreSQL, 1 and 2 replicas: writes bench/results/scale.json.
+bench-scale: $(STAMP)
+	$(BIN)/python -m cli.bench.scale
 
 clean:
 	rm -rf $(VENV) $(DATA_DIR)
