@@ -14,7 +14,7 @@ from shared.messaging.publisher import ATOMIC_BATCH_MIN, Publisher
 from shared.messaging.relay import OutboxRelay, RelayPositions
 from shared.observability.metrics import ServiceMetrics
 from shared.runtime import make_broker
-from test_delivery_guarantees import CrashBeforeTracking, a_submission
+from test_delivery_guarantees import CrashBeforeTracking, KilledBeforeTracking, a_submission
 
 ACCEPTED = "fp.intake.accepted.township.application.submitted"
 
@@ -59,8 +59,9 @@ async def test_a_relay_batch_is_stored_once_in_order_and_atomically_when_long_en
 async def test_a_batch_republished_after_a_crash_is_refused_whole_then_goes_one_by_one_storing_nothing_twice(nats_server, js, store_url):
     store, broker, metrics = await relay_setup(nats_server, store_url, 120)
     crashing = OutboxRelay("intake", store, intake_translate, CrashBeforeTracking(store_url), Publisher(broker, metrics), metrics)
-    with pytest.raises(SystemExit):
-        await crashing.publish_next_batch()
+    await crashing.publish_next_batch()  # published; its position is saved meanwhile…
+    with pytest.raises(KilledBeforeTracking):
+        await crashing.position_saved()  # …and the process dies first
     assert len(await stored(js, "FP_INTAKE")) == 120
 
     restarted = OutboxRelay("intake", store, intake_translate, RelayPositions(store_url), Publisher(broker, metrics), metrics)

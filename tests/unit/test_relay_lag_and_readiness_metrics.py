@@ -37,6 +37,7 @@ class Store:
 class Positions:
     def __init__(self) -> None:
         self.leading, self.position = True, 0
+        self.always_leads = False  # as on PostgreSQL: asked each pass
 
     def lead(self, relay: str) -> bool:
         return self.leading

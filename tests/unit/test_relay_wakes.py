@@ -1,0 +1,83 @@
+"""The outbox relay publishes what a command saves without waiting out its idle poll,
+even when the save lands while a pass is reading the log; and it saves its position
+behind the publishing, never losing where it got to."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.contracts.integration import OutgoingMessage
+from shared.messaging.relay import OutboxRelay
+from shared.observability.metrics import ServiceMetrics
+from test_relay_lag_and_readiness_metrics import Notification, Positions, Store
+
+IDLE_SECONDS = 30.0  # a pass that misses a wake waits this long
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.published: list[str] = []
+
+    async def publish_all(self, messages) -> None:
+        self.published.extend(m.message_id for m in messages)
+
+
+class SavedDuringTheFirstRead(Store):
+    """The first read finds nothing, and a command saves an event (and wakes the relay)
+    before that read returns: the race a relay must not lose."""
+
+    def __init__(self) -> None:
+        super().__init__(events=0)
+        self.relay: OutboxRelay
+
+    def read_log(self, after: int, limit: int) -> list[Notification]:
+        found = super().read_log(after, limit)
+        if self.head == 0:
+            self.head = 1
+            self.relay.wake()  # as the saving command does
+        return found
+
+
+def relay_of(store: Store, positions: Positions, publisher: Recorder) -> OutboxRelay:
+    translate = lambda notification_id, event: [OutgoingMessage(subject="fp.intake.x", body=b"{}", message_id=str(event))]  # noqa: E731
+    return OutboxRelay("intake", store, translate, positions, publisher, ServiceMetrics("intake"), idle_seconds=IDLE_SECONDS)
+
+
+async def published_within(relay: OutboxRelay, publisher: Recorder, expected: list[str], seconds: float) -> bool:
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    deadline = asyncio.get_running_loop().time() + seconds
+    while publisher.published != expected and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    stop.set()
+    running.cancel()  # it may be in its idle wait
+    try:
+        await running
+    except asyncio.CancelledError:
+        pass
+    return publisher.published == expected
+
+
+def test_an_event_saved_while_a_pass_reads_the_log_goes_out_at_once_not_after_the_idle_wait():
+    store, publisher = SavedDuringTheFirstRead(), Recorder()
+    relay = relay_of(store, Positions(), publisher)
+    store.relay = relay
+
+    assert asyncio.run(published_within(relay, publisher, ["1"], seconds=2.0))
+
+
+def test_the_position_is_saved_behind_the_publishing_and_is_the_last_published_once_idle():
+    positions, publisher = Positions(), Recorder()
+    relay = relay_of(Store(events=1200), positions, publisher)
+
+    async def scenario() -> None:
+        assert await relay.publish_next_batch() == 500
+        assert await relay.publish_next_batch() == 500  # the first position saved meanwhile
+        await relay.position_saved()
+        assert positions.position == 1000
+        assert await relay.publish_next_batch() == 200
+        assert await relay.publish_next_batch() == 0
+        await relay.position_saved()
+        assert positions.position == 1200 and len(publisher.published) == 1200
+
+    asyncio.run(scenario())
