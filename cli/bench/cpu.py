@@ -1,0 +1,92 @@
+"""Where a record's CPU goes: the whole platform under load, CPU per record of each
+process, and what each record adds to every stream and consumer. For comparing two
+versions of the code in one sitting (run-to-run noise on a small VM is about ±10%).
+
+    .venv/bin/python -m cli.bench.cpu [RECORDS] [--cold] [--spy DIR]
+
+--cold skips the warm-up (500 records first, which `fpb bench` does not do); --spy DIR
+records a py-spy profile of each service (the thread holding the GIL only; raw collapsed
+stacks, one file per service) into DIR. py-spy is in the `profile` extra:
+`.venv/bin/pip install -e '.[profile]'`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nats
+
+from cli.bench.load import THROUGHPUT_POLL_SECONDS, Visibility, cpu_seconds, load_records, publish
+from cli.platform import Platform
+
+
+async def stream_counts(nats_url: str) -> dict[str, int]:
+    """Messages per stream, and the last stream sequence each consumer was delivered."""
+    connection = await nats.connect(nats_url)
+    js, counts = connection.jetstream(), {}
+    for stream in await js.streams_info():
+        counts[stream.config.name] = stream.state.messages
+        for consumer in await js.consumers_info(stream.config.name):
+            counts[f"{stream.config.name} → {consumer.name}"] = consumer.delivered.stream_seq
+    await connection.close()
+    return counts
+
+
+async def drive(nats_url: str, visible: Visibility, count: int, tag: str) -> float:
+    """Publish `count` records as fast as accepted; records/s until all are visible in reporting."""
+    records = load_records(count, tag)
+    connection = await nats.connect(nats_url)
+    base = visible.total()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await publish(connection.jetstream(), records)
+    await asyncio.to_thread(visible.wait_for, base + count, 600, None, THROUGHPUT_POLL_SECONDS)
+    await connection.close()
+    return count / (loop.time() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=int, nargs="?", default=10_000)
+    parser.add_argument("--cold", action="store_true", help="no warm-up")
+    parser.add_argument("--spy", type=Path, help="directory for py-spy profiles of the services")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fpb-cpu-") as temporary:
+        platform = Platform(Path(temporary) / "platform")
+        platform.start()
+        try:
+            pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
+            if platform.nats_server and platform.nats_server.process:
+                pids["nats-server"] = platform.nats_server.process.pid
+            visible = Visibility(platform.services["reporting"].url)
+            if not args.cold:
+                asyncio.run(drive(platform.nats_url, visible, 500, "warm"))
+            counts_before = asyncio.run(stream_counts(platform.nats_url))
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            spies = []
+            if args.spy:
+                args.spy.mkdir(parents=True, exist_ok=True)
+                for name in platform.services:
+                    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pids[name]), "-o", str(args.spy / f"{name}.txt"), "-f", "raw", "-r", "200", "--nonblocking", "--gil"]
+                    spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            rate = asyncio.run(drive(platform.nats_url, visible, args.records, "run"))
+            for spy in spies:
+                spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+                spy.wait()
+            cpu = {name: 1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records for name, pid in pids.items()}
+            counts_after = asyncio.run(stream_counts(platform.nats_url))
+        finally:
+            platform.stop()
+    print(f"{rate:.0f} records/s visible in reporting")
+    print("CPU µs per record: " + ", ".join(f"{name} {value:.0f}" for name, value in cpu.items()) + f"; all {sum(cpu.values()):.0f}")
+    for name, after in counts_after.items():
+        print(f"  {name}: {(after - counts_before.get(name, 0)) / args.records:.2f} per record")
+
+
+if __name__ == "__main__":
+    main()
