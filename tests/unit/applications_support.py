@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.verification.bootstrap import VerificationStore
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.application.applications import Applications
@@ -33,13 +34,8 @@ from shared.contracts.events.enforcement import CASE_UPDATED as CASE_UPDATED_TYP
 from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1, case_change_subject
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import make_event, read_event
-from shared.eventstore.application import ServiceApplication
 
 SUBMITTED = "township.application.submitted"
-
-
-class VerificationStore(ServiceApplication):
-    name = "verification"
 
 
 def resident(birth: str, sex: str, n: int = 1) -> str:
@@ -128,10 +124,13 @@ class World:
             inbound = dataclasses.replace(inbound, published_at=arrived_at)
         messages = self.announced(inbound)
         [accepted] = [m for m in messages if m.subject.startswith("fp.intake.accepted.")]
-        received = read_event(accepted.body)
-        aggregates = self.routes[accepted.subject](received, self.store.find)
-        self.store.save_once(received.envelope.event_id, accepted.subject, *aggregates)
+        self.hear(accepted)
         return self.file(application_id)
+
+    def hear(self, message: Any) -> None:
+        """Verification handles one integration event as its consumer does: routed by subject, saved once."""
+        received = read_event(message.body)
+        self.store.save_once(received.envelope.event_id, message.subject, *self.routes[message.subject](received, self.store.find))
 
     def death(self, id_number: str, died_on: str) -> None:
         """The health bureau reports a death (卫健局); verification records it."""
@@ -148,8 +147,7 @@ class World:
         message = make_event(event_type=CASE_OPENED_TYPE, event_id=f"enforcement-{next(self.seq)}", producer="enforcement", aggregate_id=case_id,
                              aggregate_version=1, occurred_at=opened.opened_at, correlation_id=case_id, causation_id=case_id,
                              payload=opened, subject=CASE_OPENED)
-        received = read_event(message.body)
-        self.store.save_once(received.envelope.event_id, CASE_OPENED, *self.routes[CASE_OPENED](received, self.store.find))
+        self.hear(message)
         return case_number
 
     def case_changes(self, case_number: str, *changes: tuple[str, str, dict[str, Any]]) -> str:
@@ -163,8 +161,7 @@ class World:
             message = make_event(event_type=CASE_UPDATED_TYPE, event_id=f"enforcement-{next(self.seq)}", producer="enforcement", aggregate_id=case_id,
                                  aggregate_version=2, occurred_at=updated.occurred_at, correlation_id=case_id, causation_id=case_id,
                                  payload=updated, subject=subject)
-            received = read_event(message.body)
-            self.store.save_once(received.envelope.event_id, subject, *self.routes[subject](received, self.store.find))
+            self.hear(message)
         return case_number
 
     def conclude_case(self, case_number: str, substantiated: bool = True) -> str:

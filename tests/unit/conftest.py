@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.intake.bootstrap import IntakeStore
 from services.intake.adapters.duty_register_file import load_duty_register
 from services.intake.adapters.outbox import translate
 from services.intake.application.handlers import IntakeUseCase
 from services.intake.domain.routing import DutyRegister
 from shared.contracts.integration import OutgoingMessage
-from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import Delivery
 from shared.privacy.keystore import KeyErasedError
 from shared.privacy.protection import PersonalDataProtector
@@ -61,10 +61,6 @@ class FakeKeyStore:
 
     def close(self) -> None:
         self.closed = True
-
-
-class IntakeStore(ServiceApplication):
-    name = "intake"
 
 
 def inbound_sample(kind: str) -> tuple[str, dict[str, Any]]:

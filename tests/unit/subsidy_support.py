@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.verification.bootstrap import VerificationStore
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
 from services.verification.application.payment_commands import PaymentCommands
@@ -25,7 +26,6 @@ from services.verification.entrypoints.routes import ENFORCEMENT_ROUTES, LIFE_EV
 from services.verification.entrypoints.subsidy_http import subsidy_routes
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import ReceivedEvent, read_event
-from shared.eventstore.application import ServiceApplication
 
 OFFICERS = {
     "assist": {"id": "fz-liu", "section": "扶助中心"},
@@ -37,10 +37,6 @@ OFFICERS = {
 TOWNSHIP, OTHER_TOWNSHIP = "130132204", "130132200"
 RURAL_ONLY_CHILD = {"type": "only_child", "household_type": "rural"}
 CHILD_DIED = {"type": "only_child_died", "child_died_on": "2018-07-22", "living_children": 0}
-
-
-class VerificationStore(ServiceApplication):
-    name = "verification"
 
 
 def resident(birth: str, n: int = 1) -> str:

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.outbox import case_translator
@@ -19,17 +20,12 @@ from services.enforcement.domain.case import Case, case_id_for
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.redaction import AGENCY_FIELDS
 from services.enforcement.entrypoints.http import add_case_routes
-from shared.eventstore.application import ServiceApplication
 from shared.eventstore.states import StatesAfter
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
 FIRST_PATIENT, LATER_PATIENT = "pr-" + "1" * 61, "pr-" + "2" * 61
 NEVER_SHARED = ("fees", "summary", "channel", "record_id", "joint_operations", "disclosures")
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

@@ -12,18 +12,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from cli.demo.applications_driver import DemoDriveError, FileWorker, enforcement_cases
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.settings import EnforcementSettings
-from shared.eventstore.application import ServiceApplication
 
 TODAY = date(2026, 3, 10)
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from cli.demo.cases_driver import BRIGADE, DemoDriveError, drive_cases, poster
 from cli.demo.records import generate_demo_records
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.reveal import revealer
@@ -21,15 +22,10 @@ from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.entrypoints.routes import routes
 from services.enforcement.settings import EnforcementSettings
 from shared.contracts.integration import read_event
-from shared.eventstore.application import ServiceApplication
 
 FEEDS = ("hotline.tip.received", "petitions.petition.received", "health.ultrasound.recorded", "health.termination.recorded", "drug.sale.recorded", "police.birth.registered")
 EVERY_STATE = {"opened", "triaged", "assigned", "investigating", "referred", "concluded", "closed", "reopened"}
 LATER = datetime(2027, 3, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))  # every demo petition's answer date has passed
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

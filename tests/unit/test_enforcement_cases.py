@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.adapters.reveal import revealer
@@ -28,7 +29,6 @@ from services.enforcement.entrypoints.routes import PULLED, TEAM_CONSUMER
 from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
-from shared.eventstore.application import ServiceApplication
 from shared.eventstore.states import StatesAfter
 
 CHINA = timezone(timedelta(hours=8))
@@ -37,10 +37,6 @@ OFFICER = {"id": "ZF-007", "section": "执法大队"}
 RULES = DeadlineRules()
 TIP_KEY = bytes(range(32))  # enforcement's anonymous-tip key, in tests
 open_case_from_tip = tip_decider(TIP_KEY)
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

@@ -10,21 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.application.falsification_signals import open_case_from_falsification_signal
 from services.enforcement.domain.case import CATEGORIES, SIGNAL_AFTER_CLOSURE, case_id_for
 from services.enforcement.entrypoints.routes import VERIFICATION_CONSUMER, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT
 from shared.contracts.integration import read_event
-from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import Delivery
 from shared.messaging.event_handler import integration_event_handler
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "integration" / "verification.application.falsification_signal.v1.json"
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.application.subsidy_signals import open_case_from_subsidy_signal
 from services.enforcement.domain.case import case_id_for
@@ -18,14 +19,9 @@ from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.enforcement import CaseOpenedV1
 from shared.contracts.events.subsidy import SIGNAL_RAISED, SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 from shared.contracts.integration import OutgoingMessage, make_event, read_event
-from shared.eventstore.application import ServiceApplication
 from shared.eventstore.states import StatesAfter
 
 PERSON = "pr-" + "a" * 61  # a person_ref (keyed hash), never an ID number
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 @pytest.fixture

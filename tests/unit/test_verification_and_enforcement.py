@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from services.verification.bootstrap import VerificationStore
+from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.application.cases import tip_decider
 from services.enforcement.domain.case import Case, anonymous_case_id, case_id_for
 from services.verification.adapters.policy_file import load_policy_table
@@ -30,14 +32,6 @@ open_application = Applications(load_policy_table(), WorkingCalendar(), protecto
 TIP_KEY = bytes(range(32))  # enforcement's anonymous-tip key, in tests
 open_case_from_tip = tip_decider(TIP_KEY)
 OPENED_AND_CHECKED = ["ApplicationFile.Opened", "ApplicationFile.DocumentsChecked", "Claim.Created", "Claim.Claimed"]
-
-
-class VerificationStore(ServiceApplication):
-    name = "verification"
-
-
-class EnforcementStore(ServiceApplication):
-    name = "enforcement"
 
 
 # Fast, in memory here; tests/integration/test_store_checks_on_every_backend.py runs the
