@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nats
 
-from cli.bench.load import THROUGHPUT_POLL_SECONDS, Visibility, cpu_seconds, load_records, publish
+from cli.bench.load import Visibility, cpu_seconds, sustained_throughput
 from cli.platform import Platform
 
 
@@ -35,19 +35,6 @@ async def stream_counts(nats_url: str) -> dict[str, int]:
             counts[f"{stream.config.name} → {consumer.name}"] = consumer.delivered.stream_seq
     await connection.close()
     return counts
-
-
-async def drive(nats_url: str, visible: Visibility, count: int, tag: str) -> float:
-    """Publish `count` records as fast as accepted; records/s until all are visible in reporting."""
-    records = load_records(count, tag)
-    connection = await nats.connect(nats_url)
-    base = visible.total()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await publish(connection.jetstream(), records)
-    await asyncio.to_thread(visible.wait_for, base + count, 600, None, THROUGHPUT_POLL_SECONDS)
-    await connection.close()
-    return count / (loop.time() - started)
 
 
 def main() -> None:
@@ -65,7 +52,7 @@ def main() -> None:
                 pids["nats-server"] = platform.nats_server.process.pid
             visible = Visibility(platform.services["reporting"].url)
             if not args.cold:
-                asyncio.run(drive(platform.nats_url, visible, 500, "warm"))
+                asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
             counts_before = asyncio.run(stream_counts(platform.nats_url))
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             spies = []
@@ -74,7 +61,7 @@ def main() -> None:
                 for name in platform.services:
                     command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pids[name]), "-o", str(args.spy / f"{name}.txt"), "-f", "raw", "-r", "200", "--nonblocking", "--gil"]
                     spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            rate = asyncio.run(drive(platform.nats_url, visible, args.records, "run"))
+            rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, "run"))["records_per_s"]
             for spy in spies:
                 spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
                 spy.wait()

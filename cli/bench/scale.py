@@ -50,7 +50,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench.load import cpu_seconds, load_records
+from cli.bench.load import cpu_seconds, load_records, publish
 from cli.bench.run import machine
 from cli.platform import ServiceProcess, provision_platform
 from shared.messaging.nats_server import EmbeddedNatsServer, free_port
@@ -58,7 +58,6 @@ from shared.privacy.keys import AUDIT_KEY_FILE, ensure_key_files
 
 ADMIN_URL = os.environ.get("FPB_SCALE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 OUT = Path("bench/results/scale.json")
-PUBLISH_WINDOW = 500  # PubAcks awaited at once while pre-publishing
 POLL_SECONDS = 0.05
 TIMEOUT_SECONDS = 900.0
 PROJECTED_CORES = (1, 2, 4, 8)
@@ -220,9 +219,7 @@ def replica(index: int, workdir: Path, nats_url: str, database_url: str) -> Serv
 
 
 async def publish_backlog(js, records: list[tuple[str, bytes, str]]) -> None:
-    for first in range(0, len(records), PUBLISH_WINDOW):
-        chunk = records[first : first + PUBLISH_WINDOW]
-        await asyncio.gather(*(js.publish(s, b, headers={"Nats-Msg-Id": r}, timeout=30) for s, b, r in chunk))
+    await publish(js, records)
     inbox = await js.stream_info("COUNTY_INBOX")
     if inbox.state.messages != len(records):
         raise RuntimeError(f"COUNTY_INBOX holds {inbox.state.messages} messages, not {len(records)}")

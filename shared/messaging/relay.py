@@ -54,10 +54,10 @@ class RelayPositions:
         self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
         create_tables(metadata, self._engine)
         self._lock_connection: Any = None
-        self.always_leads = self._engine.dialect.name != "postgresql"  # no need to ask (lead) each pass
+        self.always_leads = self._engine.dialect.name != "postgresql"  # the relay need not ask (lead) each pass
 
     def lead(self, relay: str) -> bool:
-        if self._engine.dialect.name != "postgresql":
+        if self.always_leads:
             return True
         if self._lock_connection is not None:
             try:
