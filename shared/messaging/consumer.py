@@ -237,8 +237,7 @@ class DurableConsumer:
 
     async def handle_many(self, raws: list) -> None:
         if self._batch_handler is None or len(raws) < 2:
-            for index, raw in enumerate(raws):
-                await self.handle_one(raw, held=raws[index + 1 :])
+            await self._one_by_one(raws)
             return
         deliveries = [delivery_of(raw) for raw in raws]
         started = time.perf_counter()
@@ -251,8 +250,7 @@ class DurableConsumer:
                 outcomes = await self._batch_handler(deliveries)
         except Exception as error:  # noqa: BLE001 - one at a time decides retries and dead letters
             log.info("batch_fell_back_to_single_messages", size=len(raws), error=repr(error))
-            for index, raw in enumerate(raws):
-                await self.handle_one(raw, held=raws[index + 1 :])
+            await self._one_by_one(raws)
             return
         each = (time.perf_counter() - started) / len(raws)
         for raw, delivery, outcome in zip(raws, deliveries, outcomes, strict=True):
@@ -260,6 +258,10 @@ class DurableConsumer:
             kind = message_type(delivery.subject)
             self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
             self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(each)
+
+    async def _one_by_one(self, raws: list) -> None:
+        for index, raw in enumerate(raws):
+            await self.handle_one(raw, held=raws[index + 1 :])
 
     async def handle_one(self, raw, held: list | None = None) -> None:
         """`held`: the messages pulled behind this one, kept alive during an outage."""
