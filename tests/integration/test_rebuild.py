@@ -1,24 +1,39 @@
 """`fpb rebuild reporting` on a real nats-server and both backends: the read models a
-rebuild writes (in its worker process) are exactly those the live projection wrote, and
+rebuild writes (in its projecting and writing processes) are exactly those the live projection wrote, and
 an unreadable message is skipped by both."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
 from cli.bench.replay import synthetic_events
 from services.reporting.adapters.read_models import ReadModelStore
-from services.reporting.application.projector import Projector
+from services.reporting.application import rebuild
+from services.reporting.application.projector import Projector, readable_messages
+from services.reporting.application.rebuild import RebuildFailed, RebuildPipeline
 from services.reporting.entrypoints.routes import CONSUMERS
-from shared.messaging.consumer import PermanentError, delivery_of
-from shared.messaging.replay import replay_stream
+from shared.messaging.consumer import Delivery, PermanentError
+from shared.messaging.replay import ReplayedMessage, replay_stream
 
 UNREADABLE_AT = 150
+
+
+def delivered(message: ReplayedMessage) -> Delivery:
+    return Delivery(subject=message.subject, body=message.data, headers={}, stream=message.stream, stream_sequence=message.sequence,
+                    num_delivered=1, published_at=datetime.now(timezone.utc))
 
 
 async def project_live(projector: Projector, js) -> None:
     """What reporting's consumers do: a batch at a time, one by one when a batch holds an unreadable message."""
 
-    async def on_batch(raws: list) -> None:
-        deliveries = [delivery_of(raw) for raw in raws]
+    async def on_batch(messages: list[ReplayedMessage]) -> None:
+        deliveries = [delivered(message) for message in messages]
         try:
             await projector.handle_many(deliveries)
         except PermanentError:
@@ -50,3 +65,76 @@ async def test_a_rebuild_writes_exactly_the_read_models_the_live_projection_wrot
     assert result["identical"] and result["after"] == live
     assert read_models.accepted_total() == 400
     read_models.close()
+
+
+SAMPLES = Path(__file__).parent.parent / "samples" / "integration"
+STATUSES = ("triaged", "investigating", "referred", "closed")
+
+
+def case_history(cases: int) -> list[tuple[str, bytes, str]]:
+    """Each case opened, then its status changed four times: the final rows depend on
+    the order the events are applied in (an update before its case's opening is lost)."""
+    opened_sample = json.loads((SAMPLES / "enforcement.case.opened.v1.json").read_text())
+    updated_sample = json.loads((SAMPLES / "enforcement.case.updated.v1.json").read_text())
+    events = []
+    for n in range(cases):
+        case_id = str(uuid.UUID(int=n + 1))
+        opened = {**opened_sample, "event_id": f"opened-{n}", "payload": {**opened_sample["payload"], "case_id": case_id}}
+        events.append(("fp.enforcement.case.opened", opened))
+        for step, status in enumerate(STATUSES):
+            payload = {**updated_sample["payload"], "case_id": case_id, "status": status}
+            events.append((f"fp.enforcement.case.{status}", {**updated_sample, "event_id": f"updated-{n}-{step}", "payload": payload}))
+    return [(subject, json.dumps(envelope, ensure_ascii=False).encode(), envelope["event_id"]) for subject, envelope in events]
+
+
+@pytest.mark.parametrize("projectors", [1, 2])
+async def test_a_rebuild_in_many_small_batches_applies_them_in_stream_order(js, tmp_path, monkeypatch, projectors: int):
+    monkeypatch.setattr(rebuild, "PROJECTORS", projectors)
+    for subject, body, message_id in case_history(40):
+        await js.publish(subject, body, headers={"Nats-Msg-Id": message_id})
+    read_models = ReadModelStore(f"sqlite:///{tmp_path / 'read-models.db'}")
+    projector = Projector(read_models)
+    await project_live(projector, js)
+    assert {row["status"] for row in read_models.rows("rm_cases")} == {"closed"}
+
+    result = await projector.rebuild(js, CONSUMERS, batch=7)  # batches that split a case's history
+
+    assert result["replayed"] == 200 and result["identical"]
+    assert set(result["cpu_seconds"]) == {*(f"projector-{n}" for n in range(1, projectors + 1)), "writer"}
+    read_models.close()
+
+
+def broken_projection(bodies: list) -> list:
+    """Stands in for readable_messages (the projecting process imports it from here)."""
+    raise RuntimeError("the projection broke")
+
+
+async def test_a_failing_projection_fails_the_rebuild_with_its_own_words(tmp_path):
+    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", broken_projection) as pipeline:
+        with pytest.raises(RebuildFailed, match="projecting a batch failed: RuntimeError: the projection broke"):
+            for _ in range(10):
+                await pipeline.hand_over([(b"{}", "FP_INTAKE", 1)])
+            await pipeline.finish()
+    assert not any(process.is_alive() for process in pipeline._processes)
+
+
+async def test_a_writer_that_cannot_open_its_store_fails_the_rebuild_naming_it(tmp_path):
+    unwritable = f"sqlite:///{tmp_path / 'no-such-directory' / 'read-models.db'}"
+    with RebuildPipeline(unwritable, readable_messages) as pipeline:
+        with pytest.raises(RebuildFailed, match="writing a batch failed: OperationalError"):
+            for _ in range(10):
+                await pipeline.hand_over([(body, "FP_INTAKE", n) for n, (_, body, _) in enumerate(synthetic_events(3), 1)])
+            await pipeline.finish()
+    assert not any(process.is_alive() for process in pipeline._processes)
+
+
+async def test_a_killed_rebuild_process_fails_the_rebuild_instead_of_hanging_it(tmp_path):
+    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", readable_messages) as pipeline:
+        bodies = [(body, "FP_INTAKE", n) for n, (_, body, _) in enumerate(synthetic_events(5), 1)]
+        await pipeline.hand_over(bodies)
+        pipeline._processes[-1].kill()  # the writer
+        with pytest.raises(RebuildFailed, match="ended unexpectedly"):
+            for _ in range(10):
+                await pipeline.hand_over(bodies)
+            await asyncio.wait_for(pipeline.finish(), 30)
+    assert not any(process.is_alive() for process in pipeline._processes)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, se
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
-from services.reporting.domain.projections import Change, Increment, Update, Upsert
+from services.reporting.domain.projections import Change, PlainChange
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 
@@ -37,6 +37,9 @@ def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
 def _values_in(order: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
     """A row's values as the tuple a positional driver statement takes."""
     return itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
+
+
+_ALREADY_RECORDED = f"SELECT message_id FROM {processed_messages.name} WHERE message_id IN (SELECT value FROM json_each(?))"
 
 
 class ReadModelStore:
@@ -65,8 +68,12 @@ class ReadModelStore:
         return self.apply_many([(message_id, stream, sequence, changes)])[0]
 
     def apply_many(self, messages: Sequence[tuple[str, str, int, Sequence[Change]]]) -> list[bool]:
-        """A batch in one transaction: each message applied once (False if seen before),
-        increments to the same row summed first, so a rebuild costs few statements."""
+        """A batch in one transaction: each message applied once (False if seen before)."""
+        return self.apply_plain([(message_id, stream, sequence, [change.plain() for change in changes]) for message_id, stream, sequence, changes in messages])
+
+    def apply_plain(self, messages: Sequence[tuple[str, str, int, Sequence[PlainChange]]]) -> list[bool]:
+        """apply_many with the changes as plain tuples (Change.plain()); increments to the
+        same row are summed first, so a rebuild costs few statements."""
         with self.engine.begin() as conn:
             # RETURNING, not rowcount: SQLAlchemy reports rowcount 1 for a conflicting
             # single-row insert on PostgreSQL (found by test_a_birth_delivered_twice…).
@@ -80,18 +87,17 @@ class ReadModelStore:
                 is_new = message_id in fresh
                 fresh.discard(message_id)  # the same message twice in one batch counts once
                 applied.append(is_new)
-                for change in changes if is_new else ():
-                    if isinstance(change, Increment):
-                        key = (change.table, tuple(sorted(change.key.items())), change.column)
-                        pending_increments[key] = pending_increments.get(key, 0) + change.by
-                    elif isinstance(change, Upsert):  # same shape, one executemany (in order)
-                        shape = (change.table, tuple(change.key), tuple(change.values), change.newer_by)
-                        pending_upserts.setdefault(shape, []).append({**change.key, **change.values})
-                    elif isinstance(change, Update):
+                for kind, table, key, third, fourth in changes if is_new else ():
+                    if kind == "increment":  # third: the column, fourth: by how much
+                        summed = (table, tuple(sorted(key.items())), third)
+                        pending_increments[summed] = pending_increments.get(summed, 0) + fourth
+                    elif kind == "upsert":  # third: the values, fourth: newer_by; same shape, one executemany (in order)
+                        pending_upserts.setdefault((table, tuple(key), tuple(third), fourth), []).append({**key, **third})
+                    elif kind == "update":  # third: the values
                         self._flush_upserts(conn, pending_upserts)  # an update follows what came before it
-                        conn.execute(self._update(change))
+                        conn.execute(self._update(table, key, third))
                     else:
-                        raise TypeError(f"unknown change {change!r}")
+                        raise TypeError(f"unknown change {kind!r} for {table}")
             self._flush_upserts(conn, pending_upserts)
             self._flush_increments(conn, pending_increments)
         return applied
@@ -127,7 +133,7 @@ class ReadModelStore:
             where=_is_newer(statement.excluded, table, newer_by) if newer_by else None,
         )
 
-    def _record(self, conn: Any, messages: Sequence[tuple[str, str, int, Sequence[Change]]]) -> set[str]:
+    def _record(self, conn: Any, messages: Sequence[tuple[str, str, int, Sequence[PlainChange]]]) -> set[str]:
         """Record the batch's messages as processed; the ids not recorded before.
 
         PostgreSQL: INSERT … ON CONFLICT DO NOTHING RETURNING, which stays right when two
@@ -138,13 +144,12 @@ class ReadModelStore:
         rows = [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages]
         if self.engine.dialect.name != "sqlite":
             return {row.message_id for row in conn.execute(self._record_messages, rows)}
-        ids = list({row["message_id"] for row in rows})
-        seen: set[str] = set()
-        for first in range(0, len(ids), 10_000):  # well inside SQLite's 32,766 parameters
-            chunk = ids[first : first + 10_000]
-            seen.update(conn.execute(select(processed_messages.c.message_id).where(processed_messages.c.message_id.in_(chunk))).scalars())
+        ids = {row["message_id"] for row in rows}
+        # The ids as one JSON parameter: an IN list of bound parameters was compiled
+        # afresh for every batch (a tenth of a rebuild's writing).
+        seen = {found for (found,) in conn.exec_driver_sql(_ALREADY_RECORDED, (json.dumps(list(ids)),))}
         self._execute_many(conn, ("record",), rows)
-        return set(ids) - seen
+        return ids - seen
 
     def _execute_many(self, conn: Any, shape: tuple, rows: list[dict[str, Any]]) -> None:
         """executemany through the driver when no column needs a type conversion (plain
@@ -166,11 +171,11 @@ class ReadModelStore:
         sql, values_of = cached
         conn.exec_driver_sql(sql, [values_of(row) for row in rows] if values_of else rows)
 
-    def _update(self, change: Update) -> Any:
-        """An update in place (increments and upserts go in batches, see apply_many)."""
-        table = TABLES[change.table]
-        statement = update(table).values(**change.values)
-        for column, value in change.key.items():
+    def _update(self, table_name: str, key: dict[str, Any], values: dict[str, Any]) -> Any:
+        """An update in place (increments and upserts go in batches, see apply_plain)."""
+        table = TABLES[table_name]
+        statement = update(table).values(**values)
+        for column, value in key.items():
             statement = statement.where(table.c[column] == value)
         return statement
 

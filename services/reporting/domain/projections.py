@@ -24,6 +24,9 @@ class Increment:
     column: str
     by: int = 1
 
+    def plain(self) -> PlainChange:
+        return ("increment", self.table, self.key, self.column, self.by)
+
 
 @dataclass(frozen=True)
 class Upsert:
@@ -35,6 +38,9 @@ class Upsert:
     # so an older event arriving late never overwrites a newer state.
     newer_by: tuple[str, ...] = ()
 
+    def plain(self) -> PlainChange:
+        return ("upsert", self.table, self.key, self.values, self.newer_by)
+
 
 @dataclass(frozen=True)
 class Update:
@@ -44,8 +50,15 @@ class Update:
     key: dict[str, Any]
     values: dict[str, Any] = field(default_factory=dict)
 
+    def plain(self) -> PlainChange:
+        return ("update", self.table, self.key, self.values, None)
+
 
 Change = Increment | Upsert | Update
+# A change as a plain tuple, (kind, table, key, third, fourth): how changes cross from a
+# rebuild's projecting process to its writing one (pickling the dataclasses took about
+# 6 µs an event, plain tuples 2) and what the read-model store applies.
+PlainChange = tuple[str, str, dict[str, Any], Any, Any]
 
 # The state an application is in after each step (申请件状态).
 APPLICATION_STATUS_AFTER = {
