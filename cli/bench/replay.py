@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nats
 
+from cli.bench.load import cpu_seconds
 from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector
 from services.reporting.entrypoints.routes import CONSUMERS
@@ -51,14 +52,17 @@ async def replay_benchmark(workdir: Path, count: int) -> dict[str, float]:
         raw_rate = await _raw_stream_read(js, count)
         read_models = ReadModelStore(f"sqlite:///{workdir / 'replay-read-models.db'}")
         projector = Projector(read_models)
-        started = time.perf_counter()
+        broker_cpu, reader_cpu, started = cpu_seconds(server.process.pid), time.process_time(), time.perf_counter()
         result = await projector.rebuild(js, CONSUMERS)
         elapsed = time.perf_counter() - started
+        cpu = {"reader": time.process_time() - reader_cpu, **result["cpu_seconds"], "nats-server": cpu_seconds(server.process.pid) - broker_cpu}
         read_models.close()
         await connection.close()
     finally:
         server.stop()
-    return {"events": result["replayed"], "rebuild_per_s": result["replayed"] / elapsed, "raw_stream_read_per_s": raw_rate}
+    events = result["replayed"]
+    return {"events": events, "rebuild_per_s": events / elapsed, "raw_stream_read_per_s": raw_rate,
+            "cpu_us_per_event": {name: seconds / events * 1e6 for name, seconds in cpu.items()}}
 
 
 async def _raw_stream_read(js, count: int) -> float:
