@@ -4,9 +4,10 @@ A named, unacknowledged, short-lived consumer: the durable consumers' positions 
 untouched. nats-py creates and deletes it; the messages themselves come over a second,
 plain connection of our own (`_ReplayConnection`), because nats-py spends most of a
 replay's time on each message's way to us: it parses every header line into a dict, builds
-a Msg, and hands each message through a queue to a task (about 11 µs a message, against
-about 2 µs for the frames read here in bulk; see `cli.bench.replay`). A rebuild needs
-neither the headers nor a callback per message, only the body and the stream sequence.
+a Msg, and hands each message through a queue to a task. A rebuild needs neither the
+headers nor a callback per message, only the body and the stream sequence: reading
+frames in bulk from the socket took the raw replay read (no work per batch) from about
+85,000 to about 160,000 messages/s on the benchmark machine (`cli.bench.replay`).
 
 Two pull requests of `batch` messages stay in flight while the previous batch is being
 handled, so the broker streams the next batch meanwhile. Memory stays bounded: a new
@@ -72,7 +73,7 @@ async def replay_stream(
     try:
         if expected:
             # nats-py's JetStreamContext holds its connection here (no public accessor)
-            connection = await _ReplayConnection.open(js._nc.connected_url, js._nc._server_info)
+            connection = await _ReplayConnection.open(js._nc.connected_url)
             try:
                 pull = _Pull(connection, f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}", expected, batch)
                 for _ in range(IN_FLIGHT_REQUESTS):
@@ -152,7 +153,7 @@ class _ReplayConnection:
         self.buffer = b""
 
     @classmethod
-    async def open(cls, url: ParseResult | None, server_info: dict) -> _ReplayConnection:
+    async def open(cls, url: ParseResult | None) -> _ReplayConnection:
         if url is None or url.hostname is None:
             raise ReplayConnectionError("the NATS connection is not connected to any server")
         reader, writer = await asyncio.open_connection(url.hostname, url.port or 4222, limit=READ_CHUNK_BYTES * 4)

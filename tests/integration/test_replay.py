@@ -102,7 +102,7 @@ def test_a_replay_authenticates_as_the_services_connection_does(tmp_path: Path):
 
             await replay_stream(js, "FP_INTAKE", ("fp.intake.>",), on_batch)
             with pytest.raises(ReplayConnectionError, match="Authorization Violation"):
-                await _ReplayConnection.open(urlparse(server.url.replace("nats://", "nats://reporting:wrong@")), {})
+                await _ReplayConnection.open(urlparse(server.url.replace("nats://", "nats://reporting:wrong@")))
             await connection.close()
             return seen
 
