@@ -36,7 +36,7 @@ def bootstrap(settings: ReportingSettings) -> Service:
     broker = make_broker(settings.nats_url, NAME)
     publisher = Publisher(broker, metrics)
     read_models = ReadModelStore(settings.store_url)
-    projector = Projector(read_models)
+    projector = Projector(read_models, settings.rebuild_projectors)
     consumers = [DurableConsumer(spec, projector.handle, publisher, metrics, batch_handler=projector.handle_many) for spec in CONSUMERS]
     http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
     band = SexRatioBand(settings.sex_ratio_low, settings.sex_ratio_high, settings.sex_ratio_min_births)

@@ -14,7 +14,6 @@ import pytest
 
 from cli.bench.replay import synthetic_events
 from services.reporting.adapters.read_models import ReadModelStore
-from services.reporting.application import rebuild
 from services.reporting.application.projector import Projector, readable_messages
 from services.reporting.application.rebuild import RebuildFailed, RebuildPipeline
 from services.reporting.entrypoints.routes import CONSUMERS
@@ -88,12 +87,11 @@ def case_history(cases: int) -> list[tuple[str, bytes, str]]:
 
 
 @pytest.mark.parametrize("projectors", [1, 2])
-async def test_a_rebuild_in_many_small_batches_applies_them_in_stream_order(js, tmp_path, monkeypatch, projectors: int):
-    monkeypatch.setattr(rebuild, "PROJECTORS", projectors)
+async def test_a_rebuild_in_many_small_batches_applies_them_in_stream_order(js, tmp_path, projectors: int):
     for subject, body, message_id in case_history(40):
         await js.publish(subject, body, headers={"Nats-Msg-Id": message_id})
     read_models = ReadModelStore(f"sqlite:///{tmp_path / 'read-models.db'}")
-    projector = Projector(read_models)
+    projector = Projector(read_models, rebuild_projectors=projectors)
     await project_live(projector, js)
     assert {row["status"] for row in read_models.rows("rm_cases")} == {"closed"}
 

@@ -21,8 +21,8 @@ from shared.messaging.topology import ConsumerSpec
 
 
 class Projector:
-    def __init__(self, read_models: ReadModelStore) -> None:
-        self.read_models = read_models
+    def __init__(self, read_models: ReadModelStore, rebuild_projectors: int = 1) -> None:
+        self.read_models, self.rebuild_projectors = read_models, rebuild_projectors
         # Held by a rebuild: live deliveries wait, then de-duplicate against it.
         self._lock = asyncio.Lock()
         self.rebuild_status: dict[str, Any] = {"state": "idle"}
@@ -71,7 +71,7 @@ class Projector:
             self.rebuild_status = {"state": "running", "replayed": 0, "expected": expected}
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
-            with RebuildPipeline(self.read_models.url, readable_messages) as pipeline:
+            with RebuildPipeline(self.read_models.url, readable_messages, self.rebuild_projectors) as pipeline:
 
                 async def hand_over(messages: list[ReplayedMessage]) -> None:
                     await pipeline.hand_over([(message.data, message.stream, message.sequence) for message in messages])
