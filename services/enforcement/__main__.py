@@ -1,4 +1,4 @@
 from services.enforcement.bootstrap import main
 
-if __name__ == "__main__":  # not when a worker process (the rebuild's) imports it as __mp_main__
+if __name__ == "__main__":  # not when a spawned child process imports it (as __mp_main__)
     main()

@@ -8,13 +8,14 @@ import pytest
 
 from services.enforcement.domain.detectors.late_termination import LateTerminationRule, late_termination_without_indication
 from services.enforcement.domain.detectors.scan_then_termination import ScanThenTerminationRule, scans_before_termination
-from services.enforcement.domain.detectors.sex_ratio import SexRatioRule, sex_ratio, skewed
+from services.enforcement.domain.detectors.sex_ratio import SexRatioRule, skewed_counts
 from services.enforcement.domain.detectors.unprescribed_sales import (
     UnprescribedSalesRule,
     outlet_crossed_threshold,
     sales_in_window,
     unprescribed_termination_drug_sale,
 )
+from services.enforcement.domain.watch import BirthTally, watch_id
 
 MIFEPRISTONE, VITAMIN = "H10950347", "H99999999"
 RX_TOKEN = {"$enc": "v1", "subject": "s", "field": "prescription_id", "ct": "x"}
@@ -94,6 +95,14 @@ def births(boys: int, girls: int, day: date = D) -> list[tuple[date, str]]:
     return [(day, "M")] * boys + [(day, "F")] * girls
 
 
+def skewed(births: list[tuple[date, str]], as_of: date, rule: SexRatioRule) -> bool:
+    """As the watch judges: the births noted in a facility's tally, its counts in the window."""
+    tally = BirthTally(id=watch_id(BirthTally.__name__, "facility:F-1"))
+    for n, (day, sex) in enumerate(births):
+        tally.note_birth(event_id=f"e{n}", birth_date=day.isoformat(), sex=sex, window_days=rule.window_days)
+    return skewed_counts(*tally.counts_within(as_of, rule.window_days), rule)
+
+
 RATIO_RULE = SexRatioRule(window_days=365, min_births=10, max_ratio=120.0)
 
 
@@ -120,5 +129,7 @@ def test_births_outside_the_rolling_window_do_not_count():
 
 
 def test_the_sex_ratio_is_boys_per_hundred_girls():
-    assert sex_ratio(births(11, 10)) == pytest.approx(110.0)
-    assert sex_ratio(births(3, 0)) is None
+    # 11 boys, 10 girls: 110 per 100, over 109.9 and not over 110; no girls: always over.
+    assert skewed_counts(11, 10, SexRatioRule(min_births=1, max_ratio=109.9))
+    assert not skewed_counts(11, 10, SexRatioRule(min_births=1, max_ratio=110.0))
+    assert skewed_counts(3, 0, SexRatioRule(min_births=1, max_ratio=10_000.0))
