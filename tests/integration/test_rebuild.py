@@ -11,12 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from cli.bench.replay import synthetic_events
 from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.projector import Projector, readable_messages
 from services.reporting.application.rebuild import RebuildFailed, RebuildPipeline
 from services.reporting.entrypoints.routes import CONSUMERS
+from services.reporting.settings import ReportingSettings
 from shared.messaging.consumer import Delivery, PermanentError
 from shared.messaging.replay import ReplayedMessage, replay_stream
 
@@ -136,3 +138,12 @@ async def test_a_killed_rebuild_process_fails_the_rebuild_instead_of_hanging_it(
                 await pipeline.hand_over(bodies)
             await asyncio.wait_for(pipeline.finish(), 30)
     assert not any(process.is_alive() for process in pipeline._processes)
+
+
+@pytest.mark.parametrize("projectors", ["0", "9", "two"])
+def test_a_bad_rebuild_projector_count_is_refused_naming_the_setting(monkeypatch, tmp_path, projectors: str):
+    monkeypatch.setenv("FPB_STORE_URL", f"sqlite:///{tmp_path / 'read-models.db'}")
+    monkeypatch.setenv("FPB_REBUILD_PROJECTORS", projectors)
+
+    with pytest.raises(ValidationError, match="rebuild_projectors"):
+        ReportingSettings()
