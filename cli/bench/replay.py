@@ -52,17 +52,17 @@ async def replay_benchmark(workdir: Path, count: int) -> dict[str, float]:
         raw_rate = await _raw_stream_read(js, count)
         read_models = ReadModelStore(f"sqlite:///{workdir / 'replay-read-models.db'}")
         projector = Projector(read_models)
-        broker_cpu, reader_cpu, started = cpu_seconds(server.process.pid), time.process_time(), time.perf_counter()
+        broker_cpu, coordinator_cpu, started = cpu_seconds(server.process.pid), time.process_time(), time.perf_counter()
         result = await projector.rebuild(js, CONSUMERS)
         elapsed = time.perf_counter() - started
-        cpu = {"reader": time.process_time() - reader_cpu, **result["cpu_seconds"], "nats-server": cpu_seconds(server.process.pid) - broker_cpu}
+        cpu = {"coordinator": time.process_time() - coordinator_cpu, **result["cpu_seconds"], "nats-server": cpu_seconds(server.process.pid) - broker_cpu}
         read_models.close()
         await connection.close()
     finally:
         server.stop()
     events = result["replayed"]
     return {"events": events, "rebuild_per_s": events / elapsed, "raw_stream_read_per_s": raw_rate,
-            "cpu_us_per_event": {name: seconds / events * 1e6 for name, seconds in cpu.items()}}
+            "cpu_us_per_event": {name: seconds / events * 1e6 for name, seconds in cpu.items()}, "peak_rss_mib": result["peak_rss_mib"]}
 
 
 async def _raw_stream_read(js, count: int) -> float:

@@ -89,6 +89,8 @@ def table_rows(r: dict) -> list[dict]:
     rows.append(row("rebuild read models", replay["rebuild_per_s"], "events/s", replay["raw_stream_read_per_s"], "raw stream read events/s"))
     for name, us in replay.get("cpu_us_per_event", {}).items():
         rows.append(row(f"rebuild CPU per event, {name}", us, "µs"))
+    for name, mib in replay.get("peak_rss_mib", {}).items():
+        rows.append(row(f"peak RSS rebuild {name}", mib, "MiB"))
     rows.append(row("as-of reconstruction, 1,000-event aggregate, p50", r["as_of"]["p50_ms"], "ms"))
     rows.append(row("as-of reconstruction, 1,000-event aggregate, p99", r["as_of"]["p99_ms"], "ms"))
     rows.append(row("audit verify (recompute chain, check checkpoints)", r["verify"]["verify_per_s"], "events/s", store["log_read_per_s"], "raw log read events/s"))

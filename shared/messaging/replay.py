@@ -1,35 +1,35 @@
 """Read a stream's matching messages from the first to those present now (rebuilds).
 
-A named, unacknowledged, short-lived consumer: the durable consumers' positions are
-untouched. nats-py creates and deletes it; the messages themselves come over a second,
-plain connection of our own (`_ReplayConnection`), because nats-py spends most of a
-replay's time on each message's way to us: it parses every header line into a dict, builds
-a Msg, and hands each message through a queue to a task. A rebuild needs neither the
-headers nor a callback per message, only the body and the stream sequence: reading
-frames in bulk from the socket took the raw replay read (no work per batch) from about
-85,000 to about 160,000 messages/s on the benchmark machine (`cli.bench.replay`).
+A named, unacknowledged, short-lived consumer (`replay_consumer`): the durable consumers'
+positions are untouched. nats-py creates and deletes it; the messages themselves come
+over a plain, blocking connection of our own (`StreamReader`), because nats-py spends
+most of a replay's time on each message's way to us: it parses every header line into a
+dict, builds a Msg, and hands each message through a queue to a task. A rebuild needs
+neither the headers nor a callback per message, only the body and the stream sequence:
+reading frames in bulk from the socket took the raw replay read from about 85,000 to
+about 160,000 messages/s on the benchmark machine (`cli.bench.replay`).
 
-Two pull requests of `batch` messages stay in flight while the previous batch is being
-handled, so the broker streams the next batch meanwhile. Memory stays bounded: a new
-request goes out only when the caller takes a batch.
+The reader is synchronous so that a rebuild's projecting processes (no event loop) read
+the stream themselves, each pulling a batch in turn, and the bodies never cross a pipe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import ParseResult, unquote
+from urllib.parse import ParseResult, unquote, urlparse
 
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from shared.messaging.ack_reply import stream_position
 
-IN_FLIGHT_REQUESTS = 2
 REQUEST_EXPIRES_SECONDS = 30.0
 READ_CHUNK_BYTES = 1 << 18
 
@@ -41,21 +41,29 @@ class ReplayedMessage(NamedTuple):
     sequence: int
 
 
+Frame = ReplayedMessage | tuple[str, int | None]  # a delivery, or a status and how many it did not deliver
+
+
 class ReplayStalledError(RuntimeError):
     pass
 
 
 class ReplayConnectionError(RuntimeError):
-    """The broker refused the replay's own connection (it names what it said)."""
+    """The broker refused the replay's own connection, or ended it (it names what it said)."""
 
 
-async def replay_stream(
-    js: JetStreamContext,
-    stream: str,
-    filter_subjects: Sequence[str],
-    on_batch: Callable[[list[ReplayedMessage]], Awaitable[None]],
-    batch: int = 2000,
-) -> int:
+@dataclass(frozen=True)
+class ReplaySource:
+    """A replay consumer's pull subject, and how many messages it holds to replay."""
+
+    stream: str
+    next_subject: str
+    expected: int
+
+
+@asynccontextmanager
+async def replay_consumer(js: JetStreamContext, stream: str, filter_subjects: Sequence[str]) -> AsyncIterator[ReplaySource]:
+    """A short-lived consumer of the stream's matching messages, deleted on leaving."""
     name = f"replay-{uuid.uuid4().hex[:12]}"
     info = await js.add_consumer(
         stream,
@@ -68,160 +76,177 @@ async def replay_stream(
             mem_storage=True,
         ),
     )
-    expected = info.num_pending or 0
-    seen = 0
     try:
-        if expected:
-            # nats-py's JetStreamContext holds its connection here (no public accessor)
-            connection = await _ReplayConnection.open(js._nc.connected_url)
-            try:
-                pull = _Pull(connection, f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}", expected, batch)
-                for _ in range(IN_FLIGHT_REQUESTS):
-                    pull.ask()
-                while seen < expected:
-                    try:
-                        messages = await asyncio.wait_for(pull.next_batch(), REQUEST_EXPIRES_SECONDS + 5)
-                    except TimeoutError:
-                        raise ReplayStalledError(f"replay of {stream} stalled after {seen} of {expected} messages") from None
-                    pull.ask()  # the broker sends the next batch while this one is handled
-                    await on_batch(messages)
-                    seen += len(messages)
-            finally:
-                connection.close()
+        yield ReplaySource(stream, f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{name}", info.num_pending or 0)
     finally:
         await js.delete_consumer(stream, name)
+
+
+def connected_url(js: JetStreamContext) -> str:
+    """The URL (with its credentials) of the server nats-py is connected to."""
+    url: ParseResult | None = js._nc.connected_url  # nats-py holds its connection here (no public accessor)
+    if url is None or url.hostname is None:
+        raise ReplayConnectionError("the NATS connection is not connected to any server")
+    return url.geturl()
+
+
+async def replay_stream(
+    js: JetStreamContext,
+    stream: str,
+    filter_subjects: Sequence[str],
+    on_batch: Callable[[list[ReplayedMessage]], Awaitable[None]],
+    batch: int = 2000,
+) -> int:
+    """Every matching message, `batch` at a time, to `on_batch`; how many there were.
+    (The rebuild itself reads in its projecting processes, see RebuildPipeline.)"""
+    seen = 0
+    async with replay_consumer(js, stream, filter_subjects) as source:
+        if source.expected:
+            reader = await asyncio.to_thread(StreamReader.open, connected_url(js))
+            try:
+                while seen < source.expected:
+                    messages = await asyncio.to_thread(reader.pull, source.next_subject, min(batch, source.expected - seen))
+                    seen += len(messages)
+                    await on_batch(messages)
+            finally:
+                reader.close()
     return seen
 
 
-class _Pull:
-    """Pull requests out, batches in: a batch is complete when it holds as many messages
-    as its request asked for, or when the broker ends the request early (408 with the
-    number it did not deliver, which is asked for again)."""
-
-    def __init__(self, connection: _ReplayConnection, next_subject: str, expected: int, batch: int) -> None:
-        self.connection, self.next_subject, self.expected, self.batch = connection, next_subject, expected, batch
-        self.requested = 0  # messages asked for so far (less those a request gave up on)
-        self.sizes: list[int] = []  # what each request in flight still owes, oldest first
-        self.current: list[ReplayedMessage] = []
-        self.ready: list[list[ReplayedMessage]] = []
-
-    def ask(self) -> None:
-        size = min(self.batch, self.expected - self.requested)
-        if size <= 0:
-            return
-        self.requested += size
-        self.sizes.append(size)
-        self.connection.request(self.next_subject, json.dumps({"batch": size, "expires": int(REQUEST_EXPIRES_SECONDS * 1e9)}).encode())
-
-    async def next_batch(self) -> list[ReplayedMessage]:
-        while not self.ready:
-            for frame in await self.connection.frames():
-                self._take(frame)
-        return self.ready.pop(0)  # possibly empty: the caller then asks again
-
-    def _take(self, frame: ReplayedMessage | tuple[str, int | None]) -> None:
-        if isinstance(frame, ReplayedMessage):
-            self.current.append(frame)
-            if self.sizes and len(self.current) >= self.sizes[0]:
-                self.sizes.pop(0)
-                self._hand_over()
-            return
-        status, undelivered = frame
-        if status in ("408", "404", "409") and self.sizes:  # the oldest request ended short
-            self.requested -= self.sizes[0] - len(self.current) if undelivered is None else undelivered
-            self.sizes.pop(0)
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        self.ready.append(self.current)
-        self.current = []
-
-
-class _ReplayConnection:
-    """One subscription on a plain NATS connection, read in bulk: the client protocol's
-    MSG and HMSG frames (https://docs.nats.io/reference/reference-protocols/nats-protocol)
-    parsed straight from the socket's buffer. Deliveries become ReplayedMessage; status
-    messages (no body, a status line such as "NATS/1.0 408 Request Timeout") become
-    (status, undelivered). The connection authenticates as the given URL says (user and
-    password, or a token) and goes over TLS when the broker requires it."""
+class StreamReader:
+    """One subscription on a plain, blocking NATS connection: a pull request out, its
+    batch in, read in bulk (frames parsed by `parse_frames`). The connection
+    authenticates as the given URL says (user and password, or a token) and goes over
+    TLS when the broker requires it."""
 
     SID = b"1"
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    def __init__(self, sock: socket.socket) -> None:
+        self.socket = sock
         self.inbox = f"_INBOX.replay.{uuid.uuid4().hex}"
         self.buffer = b""
 
     @classmethod
-    async def open(cls, url: ParseResult | None) -> _ReplayConnection:
-        if url is None or url.hostname is None:
-            raise ReplayConnectionError("the NATS connection is not connected to any server")
-        reader, writer = await asyncio.open_connection(url.hostname, url.port or 4222, limit=READ_CHUNK_BYTES * 4)
-        connection = cls(reader, writer)
+    def open(cls, url: str, timeout: float = REQUEST_EXPIRES_SECONDS + 5) -> StreamReader:
+        parsed = urlparse(url)
+        if parsed.hostname is None:
+            raise ReplayConnectionError(f"no server in the NATS URL {url!r}")
+        reader = cls(socket.create_connection((parsed.hostname, parsed.port or 4222), timeout=timeout))
         try:
-            info = await reader.readline()
+            info = reader._line()
             if not info.startswith(b"INFO "):
                 raise ReplayConnectionError(f"the broker did not introduce itself: {info[:200]!r}")
-            if json.loads(info[5:]).get("tls_required") or url.scheme == "tls":
-                await writer.start_tls(ssl.create_default_context(), server_hostname=url.hostname)
+            if json.loads(info[5:]).get("tls_required") or parsed.scheme == "tls":
+                reader.socket = ssl.create_default_context().wrap_socket(reader.socket, server_hostname=parsed.hostname)
             options = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True, "protocol": 1, "name": "fpb-replay", "lang": "python"}
-            if url.username and url.password:
-                options |= {"user": unquote(url.username), "pass": unquote(url.password)}
-            elif url.username:
-                options["auth_token"] = unquote(url.username)
-            writer.write(b"CONNECT " + json.dumps(options).encode() + b"\r\nPING\r\n")
-            answer = await reader.readline()
+            if parsed.username and parsed.password:
+                options |= {"user": unquote(parsed.username), "pass": unquote(parsed.password)}
+            elif parsed.username:
+                options["auth_token"] = unquote(parsed.username)
+            reader.socket.sendall(b"CONNECT " + json.dumps(options).encode() + b"\r\nPING\r\n")
+            answer = reader._line()
             while answer.startswith(b"INFO "):  # a cluster may update its INFO at once
-                answer = await reader.readline()
+                answer = reader._line()
             if not answer.startswith(b"PONG"):
                 raise ReplayConnectionError(f"the broker refused the replay's connection: {answer.strip().decode(errors='replace')}")
-            writer.write(b"SUB " + connection.inbox.encode() + b" " + cls.SID + b"\r\n")
+            reader.socket.sendall(b"SUB " + reader.inbox.encode() + b" " + cls.SID + b"\r\n")
         except BaseException:
-            connection.close()
+            reader.close()
             raise
-        return connection
+        return reader
 
-    def request(self, subject: str, body: bytes) -> None:
-        self.writer.write(b"PUB %s %s %d\r\n%s\r\n" % (subject.encode(), self.inbox.encode(), len(body), body))
+    def pull(self, next_subject: str, size: int) -> list[ReplayedMessage]:
+        """Up to `size` messages, in stream order: fewer only if the broker ends the request
+        (it has no more within the expiry); ReplayStalledError if nothing arrives."""
+        request = json.dumps({"batch": size, "expires": int(REQUEST_EXPIRES_SECONDS * 1e9)}).encode()
+        self.socket.sendall(b"PUB %s %s %d\r\n%s\r\n" % (next_subject.encode(), self.inbox.encode(), len(request), request))
+        messages: list[ReplayedMessage] = []
+        while len(messages) < size:
+            for frame in self._frames():
+                if isinstance(frame, ReplayedMessage):
+                    messages.append(frame)
+                elif frame[0] in ("408", "404", "409"):  # the request ended short
+                    if not messages:
+                        raise ReplayStalledError(f"the broker ended the replay's pull request with status {frame[0]} and no message")
+                    return messages
+        return messages
 
-    async def frames(self) -> list[ReplayedMessage | tuple[str, int | None]]:
+    def _frames(self) -> list[Frame]:
         """The complete frames that have arrived (waits for at least some bytes)."""
-        chunk = await self.reader.read(READ_CHUNK_BYTES)
+        try:
+            chunk = self.socket.recv(READ_CHUNK_BYTES)
+        except TimeoutError:
+            raise ReplayStalledError("the broker sent nothing for the replay's pull request") from None
         if not chunk:
             raise ReplayConnectionError("the broker closed the replay's connection")
         buffer = self.buffer + chunk if self.buffer else chunk
-        frames: list[ReplayedMessage | tuple[str, int | None]] = []
-        position, end = 0, len(buffer)
-        while position < end:
-            line_end = buffer.find(b"\r\n", position)
-            if line_end < 0:
-                break
-            line = buffer[position:line_end]
-            if line.startswith(b"HMSG ") or line.startswith(b"MSG "):
-                fields = line.split()
-                total = int(fields[-1])
-                body_start = line_end + 2
-                if body_start + total + 2 > end:
-                    break  # the rest of this frame is still on its way
-                with_headers = fields[0] == b"HMSG"
-                headers = int(fields[-2]) if with_headers else 0
-                if len(fields) == (6 if with_headers else 5):  # a delivery: its reply subject is $JS.ACK…
-                    stream, sequence = stream_position(fields[3].decode())
-                    frames.append(ReplayedMessage(fields[1].decode(), buffer[body_start + headers : body_start + total], stream, sequence))
-                else:
-                    frames.append(_status(buffer[body_start : body_start + headers]))
-                position = body_start + total + 2
-            else:
-                if line == b"PING":
-                    self.writer.write(b"PONG\r\n")
-                elif line.startswith(b"-ERR"):
-                    raise ReplayConnectionError(f"the broker ended the replay: {line.decode(errors='replace')}")
-                position = line_end + 2  # +OK, PONG, INFO: nothing to do
-        self.buffer = buffer[position:]
+        frames, used, pings = parse_frames(buffer)
+        self.buffer = buffer[used:]
+        if pings:
+            self.socket.sendall(b"PONG\r\n" * pings)
         return frames
 
+    def _line(self) -> bytes:
+        """One protocol line, before any frames (the handshake)."""
+        while b"\r\n" not in self.buffer:
+            chunk = self.socket.recv(4096)
+            if not chunk:
+                raise ReplayConnectionError("the broker closed the replay's connection")
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        return line + b"\r\n"
+
     def close(self) -> None:
-        self.writer.close()
+        self.socket.close()
+
+
+def parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:
+    """The client protocol's frames in `buffer`
+    (https://docs.nats.io/reference/reference-protocols/nats-protocol): deliveries as
+    ReplayedMessage, status messages (no body, a status line such as "NATS/1.0 408
+    Request Timeout") as (status, undelivered). Returns the frames, how many bytes they
+    used (a frame cut short stays for the next read) and how many PINGs to answer;
+    an -ERR raises ReplayConnectionError with the broker's words.
+
+    Written for speed (a rebuild parses every event here): bytes are split without
+    decoding, and each stream's name is decoded once."""
+    frames: list[Frame] = []
+    streams: dict[bytes, str] = {}
+    find, starts = buffer.find, buffer.startswith
+    position, end, pings = 0, len(buffer), 0
+    while position < end:
+        line_end = find(b"\r\n", position)
+        if line_end < 0:
+            break
+        if starts(b"HMSG ", position):  # subject sid [reply] header-size total-size
+            fields = buffer[position + 5 : line_end].split()
+            headers, total = int(fields[-2]), int(fields[-1])
+            delivery = len(fields) == 5
+        elif starts(b"MSG ", position):  # subject sid [reply] size
+            fields = buffer[position + 4 : line_end].split()
+            headers, total = 0, int(fields[-1])
+            delivery = len(fields) == 4
+        else:
+            line = buffer[position:line_end]
+            if line == b"PING":
+                pings += 1
+            elif line.startswith(b"-ERR"):
+                raise ReplayConnectionError(f"the broker ended the replay: {line.decode(errors='replace')}")
+            position = line_end + 2  # +OK, PONG, INFO: nothing to do
+            continue
+        body_start = line_end + 2
+        if body_start + total + 2 > end:
+            break  # the rest of this frame is still on its way
+        if delivery:  # its reply subject is $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>… (ack_reply)
+            tokens = fields[2].split(b".")
+            if len(tokens) != 9:
+                tokens = tokens[2:]  # without the domain and account hash
+            stream = streams.get(tokens[2]) or streams.setdefault(tokens[2], tokens[2].decode())
+            frames.append(ReplayedMessage(fields[0].decode(), buffer[body_start + headers : body_start + total], stream, int(tokens[5])))
+        else:
+            frames.append(_status(buffer[body_start : body_start + headers]))
+        position = body_start + total + 2
+    return frames, position, pings
 
 
 def _status(headers: bytes) -> tuple[str, int | None]:

@@ -20,7 +20,7 @@ from services.reporting.application.rebuild import RebuildFailed, RebuildPipelin
 from services.reporting.entrypoints.routes import CONSUMERS
 from services.reporting.settings import ReportingSettings
 from shared.messaging.consumer import Delivery, PermanentError
-from shared.messaging.replay import ReplayedMessage, replay_stream
+from shared.messaging.replay import ReplayedMessage, connected_url, replay_consumer, replay_stream
 
 UNREADABLE_AT = 150
 
@@ -100,43 +100,60 @@ async def test_a_rebuild_in_many_small_batches_applies_them_in_stream_order(js, 
     result = await projector.rebuild(js, CONSUMERS, batch=7)  # batches that split a case's history
 
     assert result["replayed"] == 200 and result["identical"]
-    assert set(result["cpu_seconds"]) == {*(f"projector-{n}" for n in range(1, projectors + 1)), "writer"}
+    processes = {*(f"projector-{n}" for n in range(1, projectors + 1)), "writer"}
+    assert set(result["cpu_seconds"]) == processes and all(seconds > 0 for seconds in result["cpu_seconds"].values())
+    assert set(result["peak_rss_mib"]) == processes and all(20 < mib < 500 for mib in result["peak_rss_mib"].values())
     read_models.close()
 
 
-def broken_projection(bodies: list) -> list:
+def broken_projection(messages: list) -> list:
     """Stands in for readable_messages (the projecting process imports it from here)."""
     raise RuntimeError("the projection broke")
 
 
-async def test_a_failing_projection_fails_the_rebuild_with_its_own_words(tmp_path):
-    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", broken_projection) as pipeline:
+async def replay_intake(pipeline: RebuildPipeline, js, progress=lambda: None) -> int:
+    async with replay_consumer(js, "FP_INTAKE", ("fp.intake.>",)) as source:
+        await pipeline.replay(source, progress)
+    return await pipeline.finish()
+
+
+async def publish_events(js, count: int) -> None:
+    for subject, body, message_id in synthetic_events(count):
+        await js.publish(subject, body, headers={"Nats-Msg-Id": message_id})
+
+
+async def test_a_failing_projection_fails_the_rebuild_with_its_own_words(js, tmp_path):
+    await publish_events(js, 30)
+    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", connected_url(js), broken_projection, batch=5) as pipeline:
         with pytest.raises(RebuildFailed, match="projecting a batch failed: RuntimeError: the projection broke"):
-            for _ in range(10):
-                await pipeline.hand_over([(b"{}", "FP_INTAKE", 1)])
-            await pipeline.finish()
+            await replay_intake(pipeline, js)
     assert not any(process.is_alive() for process in pipeline._processes)
 
 
-async def test_a_writer_that_cannot_open_its_store_fails_the_rebuild_naming_it(tmp_path):
+async def test_a_writer_that_cannot_open_its_store_fails_the_rebuild_naming_it(js, tmp_path):
+    await publish_events(js, 30)
     unwritable = f"sqlite:///{tmp_path / 'no-such-directory' / 'read-models.db'}"
-    with RebuildPipeline(unwritable, readable_messages) as pipeline:
+    with RebuildPipeline(unwritable, connected_url(js), readable_messages, batch=5) as pipeline:
         with pytest.raises(RebuildFailed, match="writing a batch failed: OperationalError"):
-            for _ in range(10):
-                await pipeline.hand_over([(body, "FP_INTAKE", n) for n, (_, body, _) in enumerate(synthetic_events(3), 1)])
-            await pipeline.finish()
+            await replay_intake(pipeline, js)
     assert not any(process.is_alive() for process in pipeline._processes)
 
 
-async def test_a_killed_rebuild_process_fails_the_rebuild_instead_of_hanging_it(tmp_path):
-    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", readable_messages) as pipeline:
-        bodies = [(body, "FP_INTAKE", n) for n, (_, body, _) in enumerate(synthetic_events(5), 1)]
-        await pipeline.hand_over(bodies)
-        pipeline._processes[-1].kill()  # the writer
+async def test_a_projector_that_cannot_reach_the_broker_fails_the_rebuild_naming_it(js, tmp_path):
+    await publish_events(js, 3)
+    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", "nats://127.0.0.1:1", readable_messages) as pipeline:
+        with pytest.raises(RebuildFailed, match="projecting a batch failed: ConnectionRefusedError"):
+            await replay_intake(pipeline, js)
+    assert not any(process.is_alive() for process in pipeline._processes)
+
+
+@pytest.mark.parametrize("killed", ["writer", "projector"])
+async def test_a_killed_rebuild_process_fails_the_rebuild_instead_of_hanging_it(js, tmp_path, killed: str):
+    await publish_events(js, 60)
+    with RebuildPipeline(f"sqlite:///{tmp_path / 'read-models.db'}", connected_url(js), readable_messages, projectors=2, batch=5) as pipeline:
+        victim = pipeline._processes[-1 if killed == "writer" else 1]
         with pytest.raises(RebuildFailed, match="ended unexpectedly"):
-            for _ in range(10):
-                await pipeline.hand_over(bodies)
-            await asyncio.wait_for(pipeline.finish(), 30)
+            await asyncio.wait_for(replay_intake(pipeline, js, progress=victim.kill), 30)
     assert not any(process.is_alive() for process in pipeline._processes)
 
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import nats
 import pytest
 
 from shared.messaging.nats_server import EmbeddedNatsServer
 from shared.messaging.provisioning import provision
-from shared.messaging.replay import ReplayConnectionError, _ReplayConnection, replay_stream
+from shared.messaging.replay import ReplayConnectionError, StreamReader, replay_stream
 
 
 async def replayed(url: str, filters: tuple[str, ...], batch: int, publish: int) -> tuple[list[tuple[str, bytes, int]], list[int]]:
@@ -102,7 +101,7 @@ def test_a_replay_authenticates_as_the_services_connection_does(tmp_path: Path):
 
             await replay_stream(js, "FP_INTAKE", ("fp.intake.>",), on_batch)
             with pytest.raises(ReplayConnectionError, match="Authorization Violation"):
-                await _ReplayConnection.open(urlparse(server.url.replace("nats://", "nats://reporting:wrong@")))
+                await asyncio.to_thread(StreamReader.open, server.url.replace("nats://", "nats://reporting:wrong@"))
             await connection.close()
             return seen
 

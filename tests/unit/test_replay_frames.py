@@ -1,17 +1,17 @@
 """The replay's own reading of the NATS client protocol, with a fake socket: deliveries
-(with headers or without), status messages and PINGs are told apart, and a frame split
-anywhere across reads comes out whole."""
+(with headers or without), status messages and PINGs are told apart, a frame split
+anywhere across reads comes out whole, and a pull request ends when its batch is whole
+or the broker ends it."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.messaging.replay import ReplayConnectionError, ReplayedMessage, _Pull, _ReplayConnection
+from shared.messaging.replay import ReplayConnectionError, ReplayedMessage, ReplayStalledError, StreamReader, parse_frames
 
 ACK = "$JS.ACK.FP_INTAKE.replay-1.1.{sequence}.{sequence}.1700000000000000000.0"
 
@@ -35,37 +35,24 @@ def status(code: bytes, undelivered: int | None) -> bytes:
     return b"HMSG _INBOX.replay.x 1 %d %d\r\n%s\r\n" % (len(headers), len(headers), headers)
 
 
-class FakeReader:
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = chunks
+class FakeSocket:
+    """Gives the chunks in turn, one per recv; keeps what is sent."""
 
-    async def read(self, _: int) -> bytes:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks, self.sent = list(chunks), b""
+
+    def recv(self, _: int) -> bytes:
         return self.chunks.pop(0) if self.chunks else b""
 
-
-class FakeWriter:
-    def __init__(self) -> None:
-        self.written = b""
-
-    def write(self, data: bytes) -> None:
-        self.written += data
+    def sendall(self, data: bytes) -> None:
+        self.sent += data
 
     def close(self) -> None:
         pass
 
 
-def read_all(chunks: list[bytes]) -> tuple[list, bytes]:
-    connection = _ReplayConnection(FakeReader(list(chunks)), FakeWriter())  # type: ignore[arg-type]
-
-    async def every_frame() -> list:
-        frames = []
-        for _ in chunks:
-            frames += await connection.frames()
-        return frames
-
-    frames = asyncio.run(every_frame())
-    assert connection.buffer == b""  # nothing left half-read
-    return frames, connection.writer.written  # type: ignore[attr-defined]
+def reader_over(chunks: list[bytes]) -> StreamReader:
+    return StreamReader(FakeSocket(chunks))  # type: ignore[arg-type]
 
 
 STREAM = (
@@ -87,63 +74,73 @@ EXPECTED = [
 ]
 
 
-def test_deliveries_statuses_and_pings_are_read_from_one_read():
-    frames, written = read_all([STREAM])
+def test_deliveries_statuses_and_pings_are_read_from_one_buffer():
+    frames, used, pings = parse_frames(STREAM)
 
     assert frames == EXPECTED
-    assert written == b"PONG\r\n"  # the broker's PING answered
+    assert used == len(STREAM) and pings == 1
+
+
+def test_a_delivery_from_a_domain_and_account_names_its_stream_and_sequence():
+    reply = b"$JS.ACK.county.ACCOUNTHASH.FP_INTAKE.replay-1.1.77.5.1700000000000000000.0.token"
+    frame = b"MSG fp.intake.x 1 %s 2\r\nhi\r\n" % reply
+
+    assert parse_frames(frame)[0] == [ReplayedMessage("fp.intake.x", b"hi", "FP_INTAKE", 77)]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=len(STREAM) - 1), unique=True, max_size=12))
 def test_frames_split_anywhere_across_reads_come_out_whole(cuts: list[int]):
     points = [0, *sorted(cuts), len(STREAM)]
-    chunks = [STREAM[start:end] for start, end in zip(points, points[1:])]
+    reader = reader_over([STREAM[start:end] for start, end in zip(points, points[1:])])
 
-    frames, _ = read_all(chunks)
+    frames = []
+    while len(frames) < len(EXPECTED):
+        frames += reader._frames()
 
     assert frames == EXPECTED
+    assert reader.buffer == b""  # nothing left half-read
+    assert reader.socket.sent == b"PONG\r\n"  # the broker's PING answered
+
+
+def test_a_pull_takes_its_whole_batch_and_leaves_the_rest_unread():
+    reader = reader_over([delivery_with_headers(1, b"a") + delivery_with_headers(2, b"b")[:10], delivery_with_headers(2, b"b")[10:]])
+
+    messages = reader.pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 2)
+
+    assert [m.sequence for m in messages] == [1, 2]
+    assert json.loads(reader.socket.sent.split(b"\r\n")[1]) == {"batch": 2, "expires": 30_000_000_000}
+
+
+def test_a_pull_the_broker_ends_short_gives_what_arrived():
+    reader = reader_over([delivery_with_headers(1, b"a") + status(b"408", 2)])
+
+    assert [m.sequence for m in reader.pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 3)] == [1]
+
+
+def test_a_pull_the_broker_ends_with_nothing_is_a_stalled_replay():
+    reader = reader_over([status(b"408", 3)])
+
+    with pytest.raises(ReplayStalledError, match="408"):
+        reader.pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 3)
 
 
 def test_an_error_from_the_broker_ends_the_replay_with_its_words():
+    reader = reader_over([delivery_with_headers(1, b"x") + b"-ERR 'Maximum Connections Exceeded'\r\n"])
+
     with pytest.raises(ReplayConnectionError, match="Maximum Connections Exceeded"):
-        read_all([delivery_with_headers(1, b"x") + b"-ERR 'Maximum Connections Exceeded'\r\n"])
+        reader.pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 2)
 
 
 def test_a_closed_connection_ends_the_replay():
-    connection = _ReplayConnection(FakeReader([]), FakeWriter())  # type: ignore[arg-type]
-
     with pytest.raises(ReplayConnectionError, match="closed"):
-        asyncio.run(connection.frames())
+        reader_over([]).pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 1)
 
 
-class FakeConnection:
-    def __init__(self, arrivals: list[list]) -> None:
-        self.arrivals, self.requests = arrivals, []
+def test_a_silent_broker_is_a_stalled_replay():
+    class SilentSocket(FakeSocket):
+        def recv(self, _: int) -> bytes:
+            raise TimeoutError
 
-    def request(self, subject: str, body: bytes) -> None:
-        self.requests.append(body)
-
-    async def frames(self) -> list:
-        return self.arrivals.pop(0)
-
-
-def message(sequence: int) -> ReplayedMessage:
-    return ReplayedMessage("fp.intake.a", b"x", "FP_INTAKE", sequence)
-
-
-def test_a_pull_request_the_broker_ends_short_is_asked_for_again():
-    # 5 messages asked for in two requests, of 3 and 2; the first ends after 1 with 2 undelivered.
-    connection = FakeConnection([[message(1), ("408", 2)], [message(2), message(3)], [message(4)]])
-    pull = _Pull(connection, "$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", expected=5, batch=3)  # type: ignore[arg-type]
-    pull.ask()
-    pull.ask()
-
-    first = asyncio.run(pull.next_batch())
-    pull.ask()  # the two not delivered are asked for again
-    second = asyncio.run(pull.next_batch())
-
-    assert [m.sequence for m in first] == [1]
-    assert [m.sequence for m in second] == [2, 3]
-    assert [json.loads(request)["batch"] for request in connection.requests] == [3, 2, 2]
-    assert pull.requested == 5
+    with pytest.raises(ReplayStalledError, match="sent nothing"):
+        StreamReader(SilentSocket([])).pull("$JS.API.CONSUMER.MSG.NEXT.FP_INTAKE.r", 1)  # type: ignore[arg-type]

@@ -34,11 +34,7 @@ def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
     return or_(greater, and_(incoming[first] == stored.c[first], _is_newer(incoming, stored, rest)))
 
 
-def _values_in(order: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
-    """A row's values as the tuple a positional driver statement takes."""
-    return itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
-
-
+_RECORD_COLUMNS = ("message_id", "stream", "stream_sequence")
 _ALREADY_RECORDED = f"SELECT message_id FROM {processed_messages.name} WHERE message_id IN (SELECT value FROM json_each(?))"
 
 
@@ -72,32 +68,31 @@ class ReadModelStore:
         return self.apply_plain([(message_id, stream, sequence, [change.plain() for change in changes]) for message_id, stream, sequence, changes in messages])
 
     def apply_plain(self, messages: Sequence[tuple[str, str, int, Sequence[PlainChange]]]) -> list[bool]:
-        """apply_many with the changes as plain tuples (Change.plain()); increments to the
-        same row are summed first, so a rebuild costs few statements."""
+        """apply_many with the changes as plain tuples (Change.plain()): rows of one shape
+        go in one executemany, and increments to the same row are summed first, so a
+        rebuild costs few statements."""
         with self.engine.begin() as conn:
             # RETURNING, not rowcount: SQLAlchemy reports rowcount 1 for a conflicting
             # single-row insert on PostgreSQL (found by test_a_birth_delivered_twice…).
-            # Parameters as a list (executemany with "insertmanyvalues"), not one .values()
-            # of the whole batch: the statement is then compiled once and cached, ~9x
-            # faster for a 2,000-message rebuild batch.
             fresh = self._record(conn, messages)
             applied, pending_increments = [], {}
-            pending_upserts: dict[tuple, list[dict[str, Any]]] = {}
+            pending_upserts: dict[tuple, list[tuple]] = {}
             for message_id, _, _, changes in messages:
                 is_new = message_id in fresh
                 fresh.discard(message_id)  # the same message twice in one batch counts once
                 applied.append(is_new)
-                for kind, table, key, third, fourth in changes if is_new else ():
-                    if kind == "increment":  # third: the column, fourth: by how much
-                        summed = (table, tuple(sorted(key.items())), third)
-                        pending_increments[summed] = pending_increments.get(summed, 0) + fourth
-                    elif kind == "upsert":  # third: the values, fourth: newer_by; same shape, one executemany (in order)
-                        pending_upserts.setdefault((table, tuple(key), tuple(third), fourth), []).append({**key, **third})
-                    elif kind == "update":  # third: the values
+                for change in changes if is_new else ():
+                    kind = change[0]
+                    if kind == "upsert":  # (shape, row): same shape, one executemany (in order)
+                        pending_upserts.setdefault(change[1], []).append(change[2])
+                    elif kind == "increment":  # (shape, key values, by)
+                        summed = (change[1], change[2])
+                        pending_increments[summed] = pending_increments.get(summed, 0) + change[3]
+                    elif kind == "update":  # (table, key, values)
                         self._flush_upserts(conn, pending_upserts)  # an update follows what came before it
-                        conn.execute(self._update(table, key, third))
+                        conn.execute(self._update(*change[1:]))
                     else:
-                        raise TypeError(f"unknown change {kind!r} for {table}")
+                        raise TypeError(f"unknown change {kind!r}")
             self._flush_upserts(conn, pending_upserts)
             self._flush_increments(conn, pending_increments)
         return applied
@@ -105,15 +100,15 @@ class ReadModelStore:
     def _flush_increments(self, conn: Any, pending: dict[tuple, int]) -> None:
         """Summed increments, one executemany per (table, key columns, column): the
         amount travels as the row's value and is added from `excluded`."""
-        by_shape: dict[tuple, list[dict[str, Any]]] = {}
-        for (table_name, key, column), by in pending.items():
-            by_shape.setdefault((table_name, tuple(k for k, _ in key), column), []).append({**dict(key), column: by})
+        by_shape: dict[tuple, list[tuple]] = {}
+        for (shape, key_values), by in pending.items():
+            by_shape.setdefault(shape, []).append((*key_values, by))
         for (table_name, key_columns, column), rows in by_shape.items():
-            self._execute_many(conn, ("increment", table_name, key_columns, column), rows)
+            self._execute_many(conn, ("increment", table_name, key_columns, column), (*key_columns, column), rows)
 
-    def _flush_upserts(self, conn: Any, pending: dict[tuple, list[dict[str, Any]]]) -> None:
+    def _flush_upserts(self, conn: Any, pending: dict[tuple, list[tuple]]) -> None:
         for (table_name, key_columns, value_columns, newer_by), rows in pending.items():
-            self._execute_many(conn, ("upsert", table_name, key_columns, value_columns, newer_by), rows)
+            self._execute_many(conn, ("upsert", table_name, key_columns, value_columns, newer_by), (*key_columns, *value_columns), rows)
         pending.clear()
 
     def _build(self, shape: tuple) -> Any:
@@ -141,35 +136,50 @@ class ReadModelStore:
         transaction that read before another's write cannot commit its own): the ids
         already recorded, then a plain driver executemany, about 3x cheaper per message
         than SQLAlchemy's RETURNING batches, which a rebuild of 1,000,000 events feels."""
-        rows = [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages]
         if self.engine.dialect.name != "sqlite":
+            rows = [{"message_id": m, "stream": st, "stream_sequence": sq} for m, st, sq, _ in messages]
             return {row.message_id for row in conn.execute(self._record_messages, rows)}
-        ids = {row["message_id"] for row in rows}
+        rows = [(m, st, sq) for m, st, sq, _ in messages]
+        ids = {row[0] for row in rows}
         # The ids as one JSON parameter: an IN list of bound parameters was compiled
         # afresh for every batch (a tenth of a rebuild's writing).
         seen = {found for (found,) in conn.exec_driver_sql(_ALREADY_RECORDED, (json.dumps(list(ids)),))}
-        self._execute_many(conn, ("record",), rows)
+        self._execute_many(conn, ("record",), _RECORD_COLUMNS, rows)
         return ids - seen
 
-    def _execute_many(self, conn: Any, shape: tuple, rows: list[dict[str, Any]]) -> None:
-        """executemany through the driver when no column needs a type conversion (plain
-        strings and integers) or a default: SQLAlchemy's per-row parameter processing cost
-        more than SQLite's own work in a rebuild. The statement is built and compiled once
-        per shape (building one, with its `excluded` columns, was a tenth of reporting's
-        time under load)."""
+    def _execute_many(self, conn: Any, shape: tuple, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """executemany of rows (value tuples in `columns` order) through the driver when no
+        column needs a type conversion (plain strings and integers) or a default:
+        SQLAlchemy's per-row parameter processing cost more than SQLite's own work in a
+        rebuild. The statement is built and compiled once per shape (building one, with
+        its `excluded` columns, was a tenth of reporting's time under load)."""
         if shape not in self._compiled:
-            statement = self._build(shape)
-            compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(rows[0]))
-            order = tuple(compiled.positiontup) if compiled.positional else None
-            # …and every parameter comes from the row (no column default for SQLAlchemy to fill in)
-            plain = not compiled._bind_processors and set(order or compiled.params) <= set(rows[0])
-            self._compiled[shape] = (compiled.string, _values_in(order) if order else None) if plain else statement
-        cached = self._compiled[shape]
-        if not isinstance(cached, tuple):
-            conn.execute(cached, rows)
-            return
-        sql, values_of = cached
-        conn.exec_driver_sql(sql, [values_of(row) for row in rows] if values_of else rows)
+            self._compiled[shape] = self._compile(shape, columns)
+        sql, driver_rows = self._compiled[shape]
+        if sql is None:  # SQLAlchemy converts or fills in some value
+            conn.execute(self._build(shape), [dict(zip(columns, row)) for row in rows])
+        else:
+            conn.exec_driver_sql(sql, driver_rows(rows))
+
+    def _compile(self, shape: tuple, columns: tuple[str, ...]) -> tuple[str | None, Callable[[list[tuple]], Any]]:
+        """The driver's SQL for a shape, and how rows become its parameters (or no SQL,
+        when SQLAlchemy must process the parameters). Columns the rows leave out take
+        their plain default (an increment's other counter: 0)."""
+        compiled = self._build(shape).compile(dialect=self.engine.dialect, column_keys=list(columns))
+        names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.params)
+        table = processed_messages if shape == ("record",) else TABLES[shape[1]]
+        defaults = [table.c[name].default for name in names if name not in columns]
+        if compiled._bind_processors or not all(default is not None and default.is_scalar for default in defaults):
+            return None, list
+        everything = (*columns, *(name for name in names if name not in columns))
+        constants = tuple(default.arg for default in defaults)
+        if not compiled.positional:
+            return compiled.string, lambda rows: [dict(zip(everything, (*row, *constants))) for row in rows]
+        if names == columns:
+            return compiled.string, lambda rows: rows
+        positions = [everything.index(name) for name in names]
+        pick = itemgetter(*positions) if len(positions) > 1 else lambda full: (full[positions[0]],)
+        return compiled.string, lambda rows: [pick((*row, *constants)) for row in rows]
 
     def _update(self, table_name: str, key: dict[str, Any], values: dict[str, Any]) -> Any:
         """An update in place (increments and upserts go in batches, see apply_plain)."""

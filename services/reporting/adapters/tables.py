@@ -14,6 +14,9 @@ processed_messages = Table(
     Column("message_id", String(200), primary_key=True),
     Column("stream", String(64), nullable=False),
     Column("stream_sequence", BigInteger, nullable=False),
+    # SQLite: stored once, in its key's order (a rowid table keeps a row and an index
+    # entry): one row per event ever projected, so half the size and inserts.
+    sqlite_with_rowid=False,
 )
 
 submissions = Table(

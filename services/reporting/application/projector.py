@@ -10,18 +10,18 @@ from nats.js import JetStreamContext
 from pydantic import ValidationError
 
 from services.reporting.adapters.read_models import ReadModelStore
-from services.reporting.application.rebuild import Body, RebuildPipeline
+from services.reporting.application.rebuild import RebuildPipeline
 from services.reporting.domain.performance_facts import performance_changes
 from services.reporting.domain.projections import PlainChange, changes_for
 from services.reporting.domain.subsidy_projections import subsidy_changes
 from shared.contracts.integration import UnknownEventError, read_event
 from shared.messaging.consumer import Delivery, PermanentError
-from shared.messaging.replay import ReplayedMessage, replay_stream
+from shared.messaging.replay import ReplayedMessage, connected_url, replay_consumer
 from shared.messaging.topology import ConsumerSpec
 
 
 class Projector:
-    def __init__(self, read_models: ReadModelStore, rebuild_projectors: int = 1) -> None:
+    def __init__(self, read_models: ReadModelStore, rebuild_projectors: int = 2) -> None:
         self.read_models, self.rebuild_projectors = read_models, rebuild_projectors
         # Held by a rebuild: live deliveries wait, then de-duplicate against it.
         self._lock = asyncio.Lock()
@@ -38,7 +38,7 @@ class Projector:
             return await self._project_many(deliveries)
 
     async def _project_many(self, deliveries: list[Delivery]) -> list[str]:
-        messages = read_messages([(d.body, d.stream, d.stream_sequence) for d in deliveries])
+        messages = read_messages([ReplayedMessage(d.subject, d.body, d.stream, d.stream_sequence) for d in deliveries])
         applied = await asyncio.to_thread(self.read_models.apply_plain, messages)
         return ["ok" if fresh else "duplicate" for fresh in applied]
 
@@ -62,8 +62,8 @@ class Projector:
         """Drop every read model and replay the streams into it, `batch` messages at a time;
         report before and after, and each process's CPU time.
 
-        This process reads the streams; others validate and project, then write, in the
-        order read (see RebuildPipeline)."""
+        Other processes read the streams, validate and project, then write, in stream
+        order; this one takes turns (see RebuildPipeline)."""
         async with self._lock:
             expected = 0
             for stream in {spec.stream for spec in sources}:
@@ -71,26 +71,23 @@ class Projector:
             self.rebuild_status = {"state": "running", "replayed": 0, "expected": expected}
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
-            with RebuildPipeline(self.read_models.url, readable_messages, self.rebuild_projectors) as pipeline:
-
-                async def hand_over(messages: list[ReplayedMessage]) -> None:
-                    await pipeline.hand_over([(message.data, message.stream, message.sequence) for message in messages])
-                    self.rebuild_status["replayed"] = pipeline.replayed
-
+            with RebuildPipeline(self.read_models.url, connected_url(js), readable_messages, self.rebuild_projectors, batch) as pipeline:
                 for spec in sources:
-                    await replay_stream(js, spec.stream, spec.filter_subjects, hand_over, batch)
+                    async with replay_consumer(js, spec.stream, spec.filter_subjects) as source:
+                        await pipeline.replay(source, progress=lambda: self.rebuild_status.update(replayed=pipeline.replayed))
                 replayed = await pipeline.finish()
             after = await asyncio.to_thread(self.read_models.digest)
-        result = {"replayed": replayed, "before": before, "after": after, "identical": before["sha256"] == after["sha256"], "cpu_seconds": pipeline.cpu_seconds}
+        result = {"replayed": replayed, "before": before, "after": after, "identical": before["sha256"] == after["sha256"],
+                  "cpu_seconds": pipeline.cpu_seconds, "peak_rss_mib": pipeline.peak_rss_mib}
         self.rebuild_status = {"state": "done", "expected": expected, **result}
         return result
 
 
-def read_messages(bodies: Sequence[Body]) -> list[tuple[str, str, int, list[PlainChange]]]:
-    """Each (body, stream, sequence) as (message id, stream, sequence, plain changes);
-    PermanentError names an unreadable one."""
+def read_messages(delivered: Sequence[ReplayedMessage]) -> list[tuple[str, str, int, list[PlainChange]]]:
+    """Each message as (message id, stream, sequence, plain changes); PermanentError
+    names an unreadable one."""
     messages = []
-    for body, stream, sequence in bodies:
+    for _, body, stream, sequence in delivered:
         try:
             received = read_event(body)
         except (ValidationError, UnknownEventError, ValueError) as error:
@@ -102,16 +99,16 @@ def read_messages(bodies: Sequence[Body]) -> list[tuple[str, str, int, list[Plai
     return messages
 
 
-def readable_messages(bodies: Sequence[Body]) -> list[tuple[str, str, int, list[PlainChange]]]:
+def readable_messages(delivered: Sequence[ReplayedMessage]) -> list[tuple[str, str, int, list[PlainChange]]]:
     """read_messages without the unreadable ones (a rebuild's: live consumption
     dead-lettered them, so they are not in the read models either)."""
     try:
-        return read_messages(bodies)
+        return read_messages(delivered)
     except PermanentError:
         readable = []
-        for body in bodies:
+        for message in delivered:
             try:
-                readable.extend(read_messages([body]))
+                readable.extend(read_messages([message]))
             except PermanentError:
                 pass
         return readable
