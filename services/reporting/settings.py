@@ -15,4 +15,4 @@ class ReportingSettings(ServiceSettings):
     sex_ratio_min_births: int = Field(30, description="Fewer births than this: no warning, too few to mean something")
     calendar_override_path: Path | None = Field(None, description="Holiday arrangements the calendar library lacks (default: shared/calendar_override.json), for working days")
     scorecard_path: Path | None = Field(None, description="The scorecard's indicators, weights and vetoes (default: services/reporting/scorecard.json)")
-    rebuild_projectors: int = Field(2, ge=1, le=8, description="Processes that read the streams, validate and project during a rebuild, beside its writer (RSS measured in `fpb bench`). Two are fastest on 2 cores (measured); with more cores, up to cores − 1 (the writer is then the bound)")
+    rebuild_projectors: int = Field(2, ge=1, le=8, description="Processes that each read, validate, project and write a rebuild's batches, taking turns (RSS measured in `fpb bench`). Two are fastest on 2 cores (measured); with more cores, more, until reading and writing in turn become the bound")
