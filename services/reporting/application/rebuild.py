@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -227,5 +226,9 @@ def _wait_for_turn(turn: int, written_turn: Any, turn_taken: Condition) -> None:
 
 
 def _usage() -> tuple[float, float]:
-    """This process's CPU seconds so far, and its peak resident memory in MiB."""
-    return time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's CPU seconds so far, and its peak resident memory in MiB: the
+    kernel's high-water mark of this address space (getrusage's ru_maxrss would carry
+    the parent's peak over the exec that spawned this process)."""
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return time.process_time(), peak_kib / 1024
