@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
+import nats
 import pytest
 from pydantic import ValidationError
 
@@ -20,6 +27,7 @@ from services.reporting.application.rebuild import RebuildFailed, RebuildPipelin
 from services.reporting.entrypoints.routes import CONSUMERS
 from services.reporting.settings import ReportingSettings
 from shared.messaging.consumer import Delivery, PermanentError
+from shared.messaging.provisioning import provision
 from shared.messaging.replay import ReplayedMessage, connected_url, replay_consumer, replay_stream
 
 UNREADABLE_AT = 150
@@ -155,6 +163,72 @@ async def test_a_killed_rebuild_process_fails_the_rebuild_instead_of_hanging_it(
         with pytest.raises(RebuildFailed, match="ended unexpectedly"):
             await asyncio.wait_for(replay_intake(pipeline, js, progress=victim.kill), 30)
     assert not any(process.is_alive() for process in pipeline._processes)
+
+
+def slow_first_projection(messages: list) -> list:
+    """Stands in for readable_messages: the batch holding the stream's first message
+    takes 20 s to project, so the projector with the next batch waits for its turn."""
+    if any(message.sequence == 1 for message in messages):
+        time.sleep(20)
+    return readable_messages(messages)
+
+
+ORPHANING_COORDINATOR = """
+import asyncio, sys
+import nats
+from services.reporting.application.rebuild import RebuildPipeline
+from shared.messaging.replay import connected_url, replay_consumer
+from tests.integration.test_rebuild import slow_first_projection
+
+async def main(nats_url, store_url):
+    connection = await nats.connect(nats_url)
+    js = connection.jetstream()
+    with RebuildPipeline(store_url, connected_url(js), slow_first_projection, projectors=2, batch=5) as pipeline:
+        print(*(process.pid for process in pipeline._processes), flush=True)
+        async with replay_consumer(js, "FP_INTAKE", ("fp.intake.>",)) as source:
+            await pipeline.replay(source, progress=lambda: print("pulled", flush=True))
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def test_a_projector_waiting_for_its_turn_stops_when_its_coordinator_is_killed(nats_server, tmp_path):
+    async def publish() -> None:
+        connection = await nats.connect(nats_server.url)
+        js = connection.jetstream()
+        await provision(js, ())
+        await publish_events(js, 20)
+        await connection.close()
+
+    asyncio.run(publish())
+    coordinator = subprocess.Popen([sys.executable, "-c", ORPHANING_COORDINATOR, nats_server.url, f"sqlite:///{tmp_path / 'read-models.db'}"],
+                                   stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    try:
+        first, second = (int(pid) for pid in coordinator.stdout.readline().split())
+        assert coordinator.stdout.readline() == "pulled\n"  # the first batch, at projector-1 for 20 s
+        assert coordinator.stdout.readline() == "pulled\n"  # the second, whose projector must wait for it
+        time.sleep(1)
+        coordinator.kill()
+        coordinator.wait()
+
+        deadline = time.monotonic() + 10
+        while _alive(second) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(second)  # stopped waiting for a turn that will never come
+    finally:
+        coordinator.kill()
+        for pid in (first, second):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
 
 
 @pytest.mark.parametrize("projectors", ["0", "9", "two"])

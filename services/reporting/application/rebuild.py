@@ -82,6 +82,7 @@ class RebuildPipeline:
                 process.start()
         for end in children_ends:  # the children's ends are theirs alone now, so a child
             end.close()  # that dies closes its pipes and this side sees it
+        self._awaited = list(self._reports)  # the reports of projectors that have not ended
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -140,11 +141,11 @@ class RebuildPipeline:
     async def _take_progress(self) -> None:
         """The next report of any projector: a batch pulled, a batch written, a failure,
         its end. (Waited for in a thread: a send from the event loop waits only for a pipe.)"""
-        report = (await asyncio.to_thread(wait, self._reports))[0]
+        report = (await asyncio.to_thread(wait, self._awaited))[0]
         try:
             kind, *detail = report.recv()
         except EOFError:
-            self._reports.remove(report)  # not to be waited for again
+            self._awaited.remove(report)
             raise self._failure("a rebuild's projecting process ended unexpectedly (its pipe closed without a word)") from None
         if kind == "failed":
             raise RebuildFailed(detail[0])
@@ -153,7 +154,7 @@ class RebuildPipeline:
         elif kind == "written":
             self.replayed += detail[0]
         elif kind == "end":
-            self._reports.remove(report)  # it closes its pipe now
+            self._awaited.remove(report)  # it closes its pipe now
             [(name, (cpu, rss))] = detail[0].items()
             self.cpu_seconds[name], self.peak_rss_mib[name] = cpu, rss
 
