@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import AnyStr
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,13 +21,14 @@ class AckReply:
     published_at: datetime
 
 
-def _tokens(reply: str) -> list[str]:
-    tokens = reply.split(".")
+def _tokens(reply: AnyStr) -> list[AnyStr]:
+    tokens = reply.split("." if isinstance(reply, str) else b".")
     return tokens[2:] if len(tokens) == 9 else tokens[4:]  # without the domain and account hash
 
 
-def stream_position(reply: str) -> tuple[str, int]:
-    """The stream and stream sequence (all a rebuild needs)."""
+def stream_position(reply: AnyStr) -> tuple[AnyStr, int]:
+    """The stream and stream sequence (all a rebuild needs); the reply as str or as the
+    undecoded bytes of a frame (the replay decodes each stream's name once)."""
     tokens = _tokens(reply)
     return tokens[0], int(tokens[3])
 

@@ -29,6 +29,7 @@ from urllib.parse import ParseResult, unquote, urlparse
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
+from shared.messaging.ack_reply import stream_position
 
 REQUEST_EXPIRES_SECONDS = 30.0
 READ_CHUNK_BYTES = 1 << 18
@@ -237,12 +238,10 @@ def parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:
         body_start = line_end + 2
         if body_start + total + 2 > end:
             break  # the rest of this frame is still on its way
-        if delivery:  # its reply subject is $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>… (ack_reply)
-            tokens = fields[2].split(b".")
-            if len(tokens) != 9:
-                tokens = tokens[2:]  # without the domain and account hash
-            stream = streams.get(tokens[2]) or streams.setdefault(tokens[2], tokens[2].decode())
-            frames.append(ReplayedMessage(fields[0].decode(), buffer[body_start + headers : body_start + total], stream, int(tokens[5])))
+        if delivery:  # its reply subject is $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>…
+            name, sequence = stream_position(fields[2])
+            stream = streams.get(name) or streams.setdefault(name, name.decode())
+            frames.append(ReplayedMessage(fields[0].decode(), buffer[body_start + headers : body_start + total], stream, sequence))
         else:
             frames.append(_status(buffer[body_start : body_start + headers]))
         position = body_start + total + 2

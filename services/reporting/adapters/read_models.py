@@ -155,22 +155,23 @@ class ReadModelStore:
         its `excluded` columns, was a tenth of reporting's time under load)."""
         if shape not in self._compiled:
             self._compiled[shape] = self._compile(shape, columns)
-        sql, driver_rows = self._compiled[shape]
-        if sql is None:  # SQLAlchemy converts or fills in some value
-            conn.execute(self._build(shape), [dict(zip(columns, row)) for row in rows])
-        else:
-            conn.exec_driver_sql(sql, driver_rows(rows))
+        statement, parameters = self._compiled[shape]
+        if isinstance(statement, str):
+            conn.exec_driver_sql(statement, parameters(rows))
+        else:  # SQLAlchemy converts or fills in some value
+            conn.execute(statement, parameters(rows))
 
-    def _compile(self, shape: tuple, columns: tuple[str, ...]) -> tuple[str | None, Callable[[list[tuple]], Any]]:
-        """The driver's SQL for a shape, and how rows become its parameters (or no SQL,
-        when SQLAlchemy must process the parameters). Columns the rows leave out take
-        their plain default (an increment's other counter: 0)."""
-        compiled = self._build(shape).compile(dialect=self.engine.dialect, column_keys=list(columns))
+    def _compile(self, shape: tuple, columns: tuple[str, ...]) -> tuple[Any, Callable[[list[tuple]], Any]]:
+        """The driver's SQL for a shape and how rows become its parameters; or, when
+        SQLAlchemy must process the parameters, the statement and rows as dicts. Columns
+        the rows leave out take their plain default (an increment's other counter: 0)."""
+        statement = self._build(shape)
+        compiled = statement.compile(dialect=self.engine.dialect, column_keys=list(columns))
         names = tuple(compiled.positiontup) if compiled.positional else tuple(compiled.params)
         table = processed_messages if shape == ("record",) else TABLES[shape[1]]
         defaults = [table.c[name].default for name in names if name not in columns]
         if compiled._bind_processors or not all(default is not None and default.is_scalar for default in defaults):
-            return None, list
+            return statement, lambda rows: [dict(zip(columns, row)) for row in rows]
         everything = (*columns, *(name for name in names if name not in columns))
         constants = tuple(default.arg for default in defaults)
         if not compiled.positional:
