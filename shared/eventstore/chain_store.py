@@ -74,6 +74,9 @@ class ChainTable:
             after = rows[-1].position
 
 
+CAUGHT_UP_WAIT_SECONDS = 0.5
+
+
 class ChainKeeper:
     """Extends the chain as the log grows, and writes a signed checkpoint every
     `checkpoint_every` events or `checkpoint_seconds` (when anything is new)."""
@@ -121,11 +124,19 @@ class ChainKeeper:
             except Exception:  # noqa: BLE001 - keep going; the chain only ever lags
                 log.exception("chain_extension_failed")
                 chained = 0
-            if chained == 0:
+            # Caught up (less than a full batch): wait before the next pass. Going again at
+            # once chained a few events at a time under a steady load, three queries and a
+            # commit each (a fifteenth of a service's CPU at 500 records/s); half a
+            # second's events in one pass cost little more than one event.
+            if chained < self._batch_size:
                 try:
-                    await asyncio.wait_for(stop.wait(), 0.5)
+                    await asyncio.wait_for(stop.wait(), CAUGHT_UP_WAIT_SECONDS)
                 except TimeoutError:
                     pass
+        try:
+            await asyncio.to_thread(self.extend_once)  # what came in the last half second
+        except Exception:  # noqa: BLE001 - the next start chains it
+            log.exception("chain_extension_failed")
         await asyncio.to_thread(self.checkpoint_if_due, True)
 
     def extend_once(self) -> int:

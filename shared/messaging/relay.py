@@ -36,6 +36,12 @@ relay_positions = Table(
 )
 
 LAG_EVERY_SECONDS = 1.0
+# While busy, a relay saves its position at most this often, and when it has been idle
+# for its idle wait (a quarter of a second) or stops. Every save is a write to the store the service itself writes to: once a
+# pass (20 a second at 500 records/s) they took turns for SQLite's one writer with the
+# service's own commits. A relay that dies republishes at most this much, which the
+# broker's duplicate window (minutes) and the consumers drop.
+POSITION_SAVE_SECONDS = 1.0
 
 # A translator turns one stored domain event into the messages it announces.
 Translator = Callable[[int, Any], Sequence[OutgoingMessage]]
@@ -116,6 +122,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._position: int | None = None  # read from the store whenever leadership (re)starts
         self._saving: asyncio.Future | None = None  # the position being saved
+        self._saved_position: int | None = None  # the last position whose save started
+        self._saved_at = float("-inf")
         self._lag_measured_at = float("-inf")
 
     def wake(self) -> None:
@@ -132,34 +140,38 @@ class OutboxRelay:
             failed = False
             try:
                 if not (self._positions.always_leads or await asyncio.to_thread(self._positions.lead, self.name)):
-                    self._position = None
+                    self._position = self._saved_position = None
                     # The leader reports the lag; a stale value here would keep FpbRelayLag
                     # firing (max by service) after this replica handed over.
                     self._metrics.relay_lag.clear()
                     await asyncio.sleep(2.0)  # another replica relays this store
                     continue
                 published = await self.publish_next_batch()
-                if published == 0:
-                    await self.position_saved()
             except Exception:  # broker down, store busy: keep trying, never skip
                 log.exception("relay_batch_failed", relay=self.name)
                 published, failed = 0, True
             # Whatever the outcome: while the broker is down nothing is published, and the
             # lag must still grow with every event saved (alert FpbRelayLag). While busy,
-            # once a second is enough (a query each pass was a tenth of a pass's time).
-            if failed or published == 0 or loop.time() - self._lag_measured_at >= LAG_EVERY_SECONDS:
+            # once a second is enough (a query each pass was a tenth of a pass's time); a
+            # pass that found nothing after its position has just seen the lag at 0.
+            if failed or loop.time() - self._lag_measured_at >= LAG_EVERY_SECONDS:
                 await self.measure_lag()
                 self._lag_measured_at = loop.time()
+            elif published == 0:
+                self._metrics.relay_lag.labels(self._metrics.service).set(0)
             if failed:
                 await asyncio.sleep(1.0)
             if published == 0:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
                 except TimeoutError:
-                    pass
+                    await self._save_position_reporting_failure()  # idle: where it got to
+        await self._save_position_reporting_failure()
+
+    async def _save_position_reporting_failure(self) -> None:
         try:
-            await self.position_saved()
-        except Exception:  # noqa: BLE001 - stopping: the next start republishes from the saved one
+            await self.save_position()
+        except Exception:  # noqa: BLE001 - saved at the next chance; a restart republishes from the saved one
             log.exception("relay_position_not_saved", relay=self.name)
 
     async def measure_lag(self) -> None:
@@ -186,18 +198,37 @@ class OutboxRelay:
             for message in self._translate(notification.id, self._store.decode(notification))
         ]
         await self._publisher.publish_all(messages)
-        last = notifications[-1].id
-        # The position is saved while the next batch is read and published: waiting for
-        # that commit added its time to every event's way out. One save at a time, in
-        # order; a relay that dies before a save republishes, and the broker and the
-        # consumers drop the repeats.
-        await self.position_saved()
-        self._saving = asyncio.ensure_future(asyncio.to_thread(self._positions.set, self.name, last))
-        self._position = last
+        self._position = notifications[-1].id
+        await self._save_position(force=False)
         return len(notifications)
 
+    async def _save_position(self, force: bool) -> None:
+        """Start saving the position if it moved, and POSITION_SAVE_SECONDS have passed or
+        `force`. It is saved while the next batch is read and published: waiting for that
+        commit added its time to every event's way out. One save at a time, in order; a
+        relay that dies before a save republishes, and the broker and the consumers drop
+        the repeats."""
+        now = asyncio.get_running_loop().time()
+        if self._position is None or self._position == self._saved_position:
+            return
+        if not force and now - self._saved_at < POSITION_SAVE_SECONDS:
+            return
+        await self.position_saved()
+        self._saving = asyncio.ensure_future(asyncio.to_thread(self._positions.set, self.name, self._position))
+        self._saved_position, self._saved_at = self._position, now
+
+    async def save_position(self) -> None:
+        """Save the position published last now, if it is not saved yet (when idle, and
+        when stopping)."""
+        await self._save_position(force=True)
+        await self.position_saved()
+
     async def position_saved(self) -> None:
-        """Wait for the last position to be saved (raises what saving it raised)."""
+        """Wait for the save in progress, if any (raises what saving it raised)."""
         saving, self._saving = self._saving, None
         if saving is not None:
-            await saving
+            try:
+                await saving
+            except BaseException:
+                self._saved_position = None  # not saved: the next chance saves it again
+                raise

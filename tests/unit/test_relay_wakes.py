@@ -1,6 +1,7 @@
 """The outbox relay publishes what a command saves without waiting out its idle poll,
 even when the save lands while a pass is reading the log; and it saves its position
-behind the publishing, never losing where it got to."""
+behind the publishing (at most once a second while busy, and when idle), never
+losing where it got to."""
 
 from __future__ import annotations
 
@@ -66,18 +67,67 @@ def test_an_event_saved_while_a_pass_reads_the_log_goes_out_at_once_not_after_th
     assert asyncio.run(published_within(relay, publisher, ["1"], seconds=2.0))
 
 
-def test_the_position_is_saved_behind_the_publishing_and_is_the_last_published_once_idle():
-    positions, publisher = Positions(), Recorder()
+def test_while_busy_the_position_is_saved_behind_the_publishing_at_most_once_a_second_and_when_idle_the_last_published():
+    positions, publisher = CountedPositions(), Recorder()
     relay = relay_of(Store(events=1200), positions, publisher)
 
     async def scenario() -> None:
-        assert await relay.publish_next_batch() == 500
-        assert await relay.publish_next_batch() == 500  # the first position saved meanwhile
+        assert await relay.publish_next_batch() == 500  # its position saved meanwhile
+        assert await relay.publish_next_batch() == 500  # within the second: not saved
         await relay.position_saved()
-        assert positions.position == 1000
+        assert positions.saves == [500]
         assert await relay.publish_next_batch() == 200
         assert await relay.publish_next_batch() == 0
-        await relay.position_saved()
-        assert positions.position == 1200 and len(publisher.published) == 1200
+        await relay.save_position()  # as when idle: the last published is saved
+        assert positions.saves == [500, 1200] and len(publisher.published) == 1200
+        await relay.save_position()  # nothing new: nothing written
+        assert positions.saves == [500, 1200]
 
     asyncio.run(scenario())
+
+
+def test_a_busy_relay_saves_its_position_again_once_a_second_has_passed(monkeypatch):
+    positions, publisher = CountedPositions(), Recorder()
+    relay = relay_of(Store(events=1200), positions, publisher)
+    monkeypatch.setattr("shared.messaging.relay.POSITION_SAVE_SECONDS", 0.05)
+
+    async def scenario() -> None:
+        await relay.publish_next_batch()
+        await asyncio.sleep(0.06)
+        await relay.publish_next_batch()
+        await relay.position_saved()
+
+    asyncio.run(scenario())
+    assert positions.saves == [500, 1000]
+
+
+def test_a_position_whose_save_failed_is_saved_again_at_the_next_chance():
+    positions, publisher = CountedPositions(failing=1), Recorder()
+    relay = relay_of(Store(events=300), positions, publisher)
+
+    async def scenario() -> None:
+        await relay.publish_next_batch()
+        try:
+            await relay.position_saved()
+        except OSError:
+            pass
+        await relay.save_position()  # the next chance: idle
+
+    asyncio.run(scenario())
+    assert positions.saves == [300]
+
+
+class CountedPositions(Positions):
+    """Records every save; the first `failing` saves raise as a lost database would."""
+
+    def __init__(self, failing: int = 0) -> None:
+        super().__init__()
+        self.saves: list[int] = []
+        self._failing = failing
+
+    def set(self, relay: str, position: int) -> None:
+        if self._failing:
+            self._failing -= 1
+            raise OSError("database unreachable")
+        super().set(relay, position)
+        self.saves.append(position)
