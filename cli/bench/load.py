@@ -180,6 +180,7 @@ def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], l
                 results["latency"][rate].update(asyncio.run(_latency(platform.nats_url, visible, rate, latency_seconds)))
             results["memory_peak_kib"] = dict(memory.peaks)
         sustained = results["throughput"]["records_per_s"]
+        asyncio.run(wait_until_settled(platform.nats_url))
         with MemoryWatch(pids) as overload_memory:
             results["overload"] = asyncio.run(_overload(platform.nats_url, visible, sustained * overload_factor, latency_seconds))
             results["overload"]["memory_peak_kib"] = dict(overload_memory.peaks)
