@@ -300,3 +300,16 @@ def test_the_demo_driver_leaves_every_kind_in_every_state(announced, delivery, i
     assert world.http.get("/applications/overdue", params={"as_of": later}).json()["by_section"], "what is left open runs out of time"
     again = drive_applications("http://testserver", said.append, today=today, timeout=5, client=world.http, open_case=lambda row: "ZF-NEVER")
     assert again == states, "a second `fpb up --demo` on the same data leaves what was worked as it is"
+
+
+def test_announcing_a_file_s_steps_in_log_order_never_replays_the_file_from_the_store(world, monkeypatch):
+    world.submit("rebirth_approval")
+    walk_to_certificate(world, "APP-130132102-2026-0057")
+    replays = []
+    read_from_store = world.store.repository.get
+    monkeypatch.setattr(world.store.repository, "get", lambda *args, **kwargs: replays.append(args) or read_from_store(*args, **kwargs))
+
+    subjects = [m.subject.removeprefix("fp.verification.") for m in world.announcements()]
+
+    assert subjects == ["application.opened", "application.checked", "application.approved", "application.published", "certificate.issued"]
+    assert replays == [], "each step is the state its predecessor left, plus the step"

@@ -157,6 +157,21 @@ def test_an_officer_drives_a_tip_from_triage_to_closure_and_reopens_it(store, ac
     assert shown["summary"] == "[encrypted]"
 
 
+def test_announcing_a_case_s_events_in_log_order_never_replays_the_case_from_the_store(store, accepted, api, monkeypatch):
+    [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
+    for path, body in (("triage", {"category": "two_illegals", "priority": "high"}), ("assign", {"assignee": "ZF-011"}),
+                       ("evidence", {"kind": "statement", "description": "询问笔录"}), ("evidence", {"kind": "statement", "description": "现场笔录"})):
+        assert api.post(f"/cases/{case.case_number}/{path}", json={"officer": OFFICER, **body}).status_code == 200
+    replays = []
+    read_from_store = store.repository.get
+    monkeypatch.setattr(store.repository, "get", lambda *args, **kwargs: replays.append(args) or read_from_store(*args, **kwargs))
+
+    announced = stream(store)
+
+    assert len(announced) >= 4
+    assert replays == [], "each event is applied to the state the one before it left, announced or not"
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "field"),
     [

@@ -56,15 +56,17 @@ def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[Outgoi
     """load_case(event) -> the case as that event left it."""
 
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
-        if isinstance(event, Case.Opened):
-            return (opened_message(notification_id, event),)
         if not isinstance(event, Case.Event):
             return ()
+        # Every event of a case goes through load_case, announced or not: the case's next
+        # event then costs one mutate there, not a replay of the case from the store.
+        case = load_case(event)
+        if isinstance(event, Case.Opened):
+            return (opened_message(notification_id, event),)
         name = type(event).__name__
         change = CHANGES.get(name) or (f"deadline_{event.alert}" if name == "DeadlineAlert" else None)
         if change is None:
             return ()
-        case = load_case(event)
         messages = [updated_message(notification_id, event, case, change)]
         if name == "Disclosed":
             messages.append(shared_message(notification_id, event, case))
