@@ -37,10 +37,11 @@ relay_positions = Table(
 
 LAG_EVERY_SECONDS = 1.0
 # While busy, a relay saves its position at most this often, and when it has been idle
-# for its idle wait (a quarter of a second) or stops. Every save is a write to the store the service itself writes to: once a
-# pass (20 a second at 500 records/s) they took turns for SQLite's one writer with the
-# service's own commits. A relay that dies republishes at most this much, which the
-# broker's duplicate window (minutes) and the consumers drop.
+# for its idle wait (a quarter of a second) or stops. Every save is a write to the store
+# the service itself writes to: saved once a pass (20 a second at 500 records/s), they
+# took turns for SQLite's one writer with the service's own commits. A relay that dies
+# republishes at most this much, which the broker's duplicate window (minutes) and the
+# consumers drop.
 POSITION_SAVE_SECONDS = 1.0
 
 # A translator turns one stored domain event into the messages it announces.
