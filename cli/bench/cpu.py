@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nats
 
-from cli.bench.load import Visibility, cpu_seconds, sustained_throughput
+from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput
 from cli.platform import Platform
 
 
@@ -64,9 +64,7 @@ def main() -> None:
         platform = Platform(Path(temporary) / "platform")
         platform.start()
         try:
-            pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
-            if platform.nats_server and platform.nats_server.process:
-                pids["nats-server"] = platform.nats_server.process.pid
+            pids = process_ids(platform)
             visible = Visibility(platform.store_url("reporting"))
             if not args.cold:
                 asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))

@@ -29,7 +29,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from cli.bench.cpu import start_profiles, stop_profiles
-from cli.bench.load import Visibility, latency_samples, load_records, percentile, sustained_throughput, wait_until_settled
+from cli.bench.load import Visibility, latency_samples, load_records, percentile, process_ids, sustained_throughput, wait_until_settled
 from cli.platform import Platform
 
 HOPS = ("publish → inbox", "inbox → event created", "event created → FP_INTAKE", "FP_INTAKE → visible", "publish → visible")
@@ -48,7 +48,8 @@ async def stored_times(js, stream: str, since_sequence: int) -> dict[str, tuple[
             except (NatsTimeoutError, asyncio.TimeoutError):  # nats-py raises either at the end
                 return found
             for message in messages:
-                record_id = (message.headers or {}).get("Fp-Correlation-Id") or (message.headers or {}).get("Nats-Msg-Id")
+                headers = message.headers or {}
+                record_id = headers.get("Fp-Correlation-Id") or headers.get("Nats-Msg-Id")
                 if record_id and record_id not in found:
                     found[record_id] = (message.metadata.timestamp.timestamp(), json.loads(message.data))
     finally:
@@ -107,9 +108,7 @@ def main() -> None:
         try:
             visible = Visibility(platform.store_url("reporting"))
             asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
-            pids = {"benchmark": os.getpid()} | {name: service.process.pid for name, service in platform.services.items() if service.process}
-            if platform.nats_server and platform.nats_server.process:
-                pids["nats-server"] = platform.nats_server.process.pid
+            pids = {"benchmark": os.getpid()} | process_ids(platform)
             for run in range(1, args.runs + 1):
                 settled = asyncio.run(wait_until_settled(platform.nats_url, timeout=args.settle_timeout))
                 before, machine_before, started = {name: scheduling(pid) for name, pid in pids.items()}, machine_times(), time.perf_counter()

@@ -158,15 +158,23 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def process_ids(platform: Platform) -> dict[str, int]:
+    """Every running service's process id by name, and the embedded nats-server's."""
+    pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
+    if platform.nats_server and platform.nats_server.process:
+        pids["nats-server"] = platform.nats_server.process.pid
+    return pids
+
+
 def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], latency_seconds: float, overload_factor: float) -> dict:
     platform = Platform(workdir / "platform")
     platform.start()
     results: dict = {}
     try:
-        pids = {name: service.process.pid for name, service in platform.services.items() if service.process}
+        processes = process_ids(platform)
+        pids = {name: pid for name, pid in processes.items() if name in platform.services}
         visible = Visibility(platform.store_url("reporting"))
         with MemoryWatch(pids) as memory:
-            processes = {**pids, "nats-server": platform.nats_server.process.pid} if platform.nats_server and platform.nats_server.process else dict(pids)
             before = {name: cpu_seconds(pid) for name, pid in processes.items()}
             results["throughput"] = asyncio.run(sustained_throughput(platform.nats_url, visible, throughput_records))
             # What each record costs each process: the basis of the scaling-out projection.

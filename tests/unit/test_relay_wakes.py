@@ -67,6 +67,22 @@ def test_an_event_saved_while_a_pass_reads_the_log_goes_out_at_once_not_after_th
     assert asyncio.run(published_within(relay, publisher, ["1"], seconds=2.0))
 
 
+class CountedPositions(Positions):
+    """Records every save; the first `failing` saves raise as a lost database would."""
+
+    def __init__(self, failing: int = 0) -> None:
+        super().__init__()
+        self.saves: list[int] = []
+        self._failing = failing
+
+    def set(self, relay: str, position: int) -> None:
+        if self._failing:
+            self._failing -= 1
+            raise OSError("database unreachable")
+        super().set(relay, position)
+        self.saves.append(position)
+
+
 def test_while_busy_the_position_is_saved_behind_the_publishing_at_most_once_a_second_and_when_idle_the_last_published():
     positions, publisher = CountedPositions(), Recorder()
     relay = relay_of(Store(events=1200), positions, publisher)
@@ -115,19 +131,3 @@ def test_a_position_whose_save_failed_is_saved_again_at_the_next_chance():
 
     asyncio.run(scenario())
     assert positions.saves == [300]
-
-
-class CountedPositions(Positions):
-    """Records every save; the first `failing` saves raise as a lost database would."""
-
-    def __init__(self, failing: int = 0) -> None:
-        super().__init__()
-        self.saves: list[int] = []
-        self._failing = failing
-
-    def set(self, relay: str, position: int) -> None:
-        if self._failing:
-            self._failing -= 1
-            raise OSError("database unreachable")
-        super().set(relay, position)
-        self.saves.append(position)

@@ -56,22 +56,18 @@ def make_translate(store: ServiceApplication) -> Callable[[int, Any], Sequence[O
     state_after = StatesAfter(store)
 
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
-        if isinstance(event, ApplicationFile.Opened):
-            # Kept, though its announcement does not need it: the file's next event then
-            # costs one mutate, not a replay from the store (those replays were a
-            # twentieth of verification's CPU at 500 records/s, py-spy).
-            state_after(event)
-            return (opened(notification_id, event),)
+        kind, _, name = type(event).__qualname__.partition(".")
+        if kind == "ApplicationFile":
+            # Every event of a file goes through state_after, announced or not: the file's
+            # next event then costs one mutate, not a replay from the store (those replays
+            # were a twentieth of verification's CPU at 500 records/s, py-spy).
+            file = state_after(event)
+            if isinstance(event, ApplicationFile.Opened):
+                return (opened(notification_id, event),)
+            return (step(notification_id, event, file, *STEPS[name]),) if name in STEPS else ()
         if isinstance(event, (FalsificationSignal.Raised, FalsificationSignal.EvidenceJoined)):
             return (falsification(notification_id, event, state_after(event)),)
-        subsidy = translate_subsidy(state_after, notification_id, event)
-        if subsidy is not None:
-            return subsidy
-        if not type(event).__qualname__.startswith("ApplicationFile."):
-            return ()
-        file = state_after(event)  # also for a step not announced: the next one then finds it
-        name = type(event).__qualname__.removeprefix("ApplicationFile.")
-        return (step(notification_id, event, file, *STEPS[name]),) if name in STEPS else ()
+        return translate_subsidy(state_after, notification_id, event) or ()
 
     return translate
 
