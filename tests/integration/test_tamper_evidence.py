@@ -3,6 +3,7 @@ and where; an untouched store verifies with no false alarm."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -202,5 +203,22 @@ async def test_a_service_verifies_its_own_store_and_reports_findings_to_its_metr
     stop.set()
     await run
     assert counted and counted[0] >= 1
+    chain.close()
+    store.close()
+
+
+async def test_a_chain_keeper_that_stops_chains_what_was_saved_since_its_last_pass(tmp_path, store_url):
+    keys = tmp_path / "keys"
+    ensure_key_files(keys)
+    store = AuditedStore(store_url)
+    store.save(Ledger(number=1), Ledger(number=2))
+    chain = ChainTable(store_url, "audited")
+    keeper = ChainKeeper(store, chain, keys / AUDIT_KEY_FILE, tmp_path / "checkpoints")
+    stopped = asyncio.Event()
+    stopped.set()  # stopping before any pass: what it holds back while caught up
+
+    await keeper.run(stopped)
+
+    assert chain.head().position == store.log_head() == 2
     chain.close()
     store.close()
