@@ -123,6 +123,10 @@ class Platform:
             "FPB_AUDIT_KEY_FILE": str(self.data_dir / "keys" / AUDIT_KEY_FILE),
             "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
+            # As in the Dockerfile: glibc gives each thread that allocates its own malloc arena,
+            # and the memory freed in them stays with the process (measured: 15 MiB of a
+            # service's resident memory after 100,000 records, growing with its threads).
+            "MALLOC_ARENA_MAX": "2",
         }
         if name == "enforcement":  # its own directory: intake shares keys/ and knows submission ids
             env["FPB_ANONYMOUS_TIP_KEY_FILE"] = str(self.data_dir / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE)

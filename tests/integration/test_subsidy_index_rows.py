@@ -3,7 +3,7 @@ saved with the log position they reach, never overwritten by an older batch."""
 
 from __future__ import annotations
 
-from services.verification.adapters.index_rows import IndexRows
+from services.verification.adapters.index_rows import APPLICATIONS, SELECT_PAGE, IndexRows
 
 
 def test_rows_are_saved_with_their_position_filtered_by_column_and_an_older_batch_is_refused(store_url: str):
@@ -15,13 +15,13 @@ def test_rows_are_saved_with_their_position_filtered_by_column_and_an_older_batc
 
     assert rows.save({("payment", "a"): payment, ("payment", "b"): other}, 10) is True
     assert rows.position() == 10
-    assert rows.select("payment", {"cycle_id": "2026-reward", "township_code": "130132201"}) == [("b", other)]
+    assert list(rows.select("payment", {"cycle_id": "2026-reward", "township_code": "130132201"})) == [("b", other)]
     assert rows.save({("payment", "a"): {**payment, "status": "scheduled"}}, 7) is False
     assert rows.load_many([("payment", "a")])[("payment", "a")]["status"] == "approved"
     assert rows.save({("payment", "a"): {**payment, "status": "disbursed", "bucket": "disbursed"}}, 12) is True
     assert [key for key, _ in rows.select("payment", {"bucket": "disbursed"})] == ["a"]
     rows.clear()
-    assert rows.position() == 0 and rows.select("payment", {}) == []
+    assert rows.position() == 0 and list(rows.select("payment", {})) == []
     rows.close()
 
 
@@ -43,8 +43,6 @@ def test_rows_are_loaded_together_by_kind_and_key_only_those_stored(store_url: s
 
 
 def test_the_applications_index_keeps_its_own_rows_and_position_beside_the_subsidy_index(store_url: str):
-    from services.verification.adapters.index_rows import APPLICATIONS
-
     subsidy, applications = IndexRows(store_url), IndexRows(store_url, APPLICATIONS)
     subsidy.clear()
     applications.clear()
@@ -54,11 +52,27 @@ def test_the_applications_index_keeps_its_own_rows_and_position_beside_the_subsi
     applications.save({("application", "a"): row}, 3)
 
     assert (subsidy.position(), applications.position()) == (7, 3)
-    assert applications.select("application", {"application_kind": "rebirth_approval", "section": "县直科"}) == [("a", row)]
-    assert applications.select("application", {"status": "approved"}) == []
+    assert list(applications.select("application", {"application_kind": "rebirth_approval", "section": "县直科"})) == [("a", row)]
+    assert list(applications.select("application", {"status": "approved"})) == []
     applications.clear()
     assert (subsidy.position(), applications.position()) == (7, 0), "clearing one index leaves the other's position"
-    assert subsidy.select("payment", {}) != []
+    assert list(subsidy.select("payment", {})) != []
     subsidy.clear()
     subsidy.close()
     applications.close()
+
+
+def test_rows_are_listed_page_by_page_in_key_order_and_a_tuple_filter_matches_any_of_its_values(store_url: str):
+    rows = IndexRows(store_url, APPLICATIONS)
+    rows.clear()
+    statuses = ("submitted", "checked", "approved")
+    stored = {("application", f"k{n:05d}"): {"status": statuses[n % 3], "n": n} for n in range(2 * SELECT_PAGE + 500)}
+    rows.save(stored, 3)
+
+    open_keys = [key for key, _ in rows.select("application", {"status": ("submitted", "checked")})]
+    approved = [row["n"] for _, row in rows.select("application", {"status": ("approved",), "township_code": None})]
+
+    assert open_keys == sorted(key for (_, key), row in stored.items() if row["status"] != "approved"), "each row once, across pages"
+    assert approved == [n for n in range(2 * SELECT_PAGE + 500) if n % 3 == 2]
+    rows.clear()
+    rows.close()

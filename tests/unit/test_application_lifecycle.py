@@ -206,18 +206,18 @@ def test_the_applications_index_keeps_its_rows_so_a_restart_reads_only_what_is_n
 
     world.submit("first_child_registration")
     world.rate("APP-130132102-2026-0057", 4)
-    before = world.queries.index.select(kind="first_child_registration")
+    before = list(world.queries.index.select(kind="first_child_registration"))
     reached = world.store.log_head()
     asked_from = []
     read_log = world.store.read_log
     world.store.read_log = lambda after, limit: asked_from.append(after) or read_log(after, limit)
 
     restarted = ApplicationIndex(world.store, world.queries.index.rows)  # the same database, a new process
-    after = restarted.select(kind="first_child_registration")
+    after = list(restarted.select(kind="first_child_registration"))
 
     assert after == before and [(r["status"], r["scores"], r["kind"]) for r in after] == [("checked", [4], "first_child_registration")]
     assert asked_from == [reached], "the log is read from the position the rows reached, not from the start"
-    assert restarted.select(kind="rebirth_approval") == [] and restarted.select(section="县直科") == after
+    assert list(restarted.select(kind="rebirth_approval")) == [] and list(restarted.select(section="县直科")) == after
 
 
 def test_without_the_key_store_the_personal_checks_ask_for_the_information(announced, delivery, inbound_sample, protector):

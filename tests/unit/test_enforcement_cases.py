@@ -118,6 +118,41 @@ def test_a_petition_past_its_due_date_shows_as_overdue_and_raises_its_alerts_onc
     assert subjects[-2:] == ["fp.enforcement.case.deadline_nearing", "fp.enforcement.case.deadline_breached"]
 
 
+class CountedFinds:
+    """The store, counting which aggregates are loaded."""
+
+    def __init__(self, store) -> None:
+        self.store, self.found = store, []
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def find(self, aggregate_id):
+        self.found.append(aggregate_id)
+        return self.store.find(aggregate_id)
+
+
+def test_the_deadline_check_looks_only_at_cases_whose_statutory_clock_is_running(store, accepted, sample, api):
+    index = CaseIndex(store)
+    [petition] = decide(store, petition_decider(RULES), accepted("petitions.petition.received"))
+    [tip] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
+    [answered] = decide(store, petition_decider(RULES), accepted("petitions.petition.received", 2, sample("petitions.petition.received", "XF-2")))
+    walk(api, answered.id, [("triage", {"category": "petition", "priority": "normal"}), ("assign", {"assignee": "XF-002"}),
+                            ("conclusion", {"substantiated": False, "findings": "已答复"}), ("close", {})])
+    assert index.clock_running() == [petition.id], "a tip has no statutory clock; an answered petition's has stopped"
+
+    walk(api, answered.id, [("reopen", {"reason": "信访人不服答复"})])
+    api.post(f"/cases/{tip.id}/triage", json={"officer": OFFICER, "category": "petition", "priority": "normal"})
+    assert index.clock_running() == [petition.id, answered.id, tip.id], "reopened, and re-triaged as a petition"
+
+    counted = CountedFinds(store)
+    due = date.fromisoformat(petition.deadline["due_on"])
+    raised = CaseCommands(counted, RULES, lambda: None).check_deadlines(index.clock_running(), datetime.combine(due + timedelta(days=1), datetime.min.time(), CHINA))
+    assert set(counted.found) == {petition.id, answered.id, tip.id}, "nothing else is loaded"
+    assert {r["case_id"] for r in raised} == {str(petition.id), str(answered.id)}, "the tip's clock started later, when it came in"
+    assert index.clock_running() == [tip.id], "a breached clock raises nothing more until a new deadline is set"
+
+
 def test_an_answered_petition_is_not_overdue(store, accepted, api):
     [case] = decide(store, petition_decider(RULES), accepted("petitions.petition.received"))
     for path, body in (("triage", {"category": "petition", "priority": "normal"}), ("assign", {"assignee": "XF-002"}),

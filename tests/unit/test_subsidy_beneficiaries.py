@@ -192,5 +192,5 @@ def test_the_listing_index_keeps_its_rows_and_position_and_never_goes_back(world
 
     assert reached == world.store.log_head() and row["status"] == "eligible"
     assert rows.save({("enrolment", key): {**row, "status": "reported"}}, reached) is False  # an older batch: refused
-    assert rows.select("enrolment", {"status": "eligible"}) == [(key, row)]
+    assert list(rows.select("enrolment", {"status": "eligible"})) == [(key, row)]
     assert isinstance(rows, IndexRows)

@@ -21,7 +21,7 @@ class DeadlineWatch:
         self._commands, self._index, self._clock, self._every = commands, index, clock, every
 
     def check_once(self) -> list[dict[str, str]]:
-        return self._commands.check_deadlines(self._index.catch_up(), self._clock())
+        return self._commands.check_deadlines(self._index.clock_running(), self._clock())
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

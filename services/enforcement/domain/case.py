@@ -21,6 +21,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.fees import FEE_KINDS, check_fee, reconcile
+from shared.eventstore.copying import SharesStateWhenCopied
 from shared.ids import stable_id
 
 TIP_CATEGORIES = {
@@ -69,7 +70,10 @@ def case_number(year: int, case_id: UUID) -> str:
     return f"ZF-{year}-{case_id.hex[:8].upper()}"
 
 
-class Case(Aggregate):
+class Case(SharesStateWhenCopied, Aggregate):
+    """Every event replaces the attributes it changes and never changes one in place, so a
+    copy of a cached case shares its state (SharesStateWhenCopied)."""
+
     @event("Opened")
     def __init__(
         self,

@@ -1,6 +1,7 @@
 """What the detectors remember between records: small aggregates keyed by the thing
 watched (a patient's person_ref, an outlet, a facility or ultrasound operator).
-Each keeps only a bounded, rolling window. Pure domain."""
+Each keeps only a bounded, rolling window, and every event replaces its state rather than
+changing it in place, so a copy of a cached watch shares it. Pure domain."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.eventstore.copying import SharesStateWhenCopied
 from shared.ids import stable_id
 
 SCAN_MEMORY_DAYS = 300  # a scan can be linked to a birth up to ~10 months later
@@ -19,7 +21,7 @@ def watch_id(kind: str, key: str) -> UUID:
     return stable_id("watch", kind, key)
 
 
-class PatientScans(Aggregate):
+class PatientScans(SharesStateWhenCopied, Aggregate):
     """The ultrasound scans of one patient (by person_ref: never the ID number)."""
 
     @event("Started")
@@ -40,7 +42,7 @@ class PatientScans(Aggregate):
         return max(earlier, key=lambda s: s["performed_on"], default=None)
 
 
-class OutletSales(Aggregate):
+class OutletSales(SharesStateWhenCopied, Aggregate):
     """Unprescribed termination-drug sales of one outlet, within the rule's window."""
 
     @event("Started")
@@ -57,14 +59,14 @@ class OutletSales(Aggregate):
         return any(s["event_id"] == event_id for s in self.sales)
 
 
-class BirthTally(Aggregate):
+class BirthTally(SharesStateWhenCopied, Aggregate):
     """Births linked to a facility or an ultrasound operator, within the rule's window,
     counted per day of birth: a birth costs the same however many the window holds (a
     busy facility's year is thousands of births; a list of them, scanned and copied on
     every birth, made the watch's cost grow with the square of its births).
 
     Every event replaces `days` with a new dict and never changes one in place, so a copy
-    of the tally may share it (see __deepcopy__)."""
+    of the tally shares it."""
 
     @event("Started")
     def __init__(self, id: UUID) -> None:  # noqa: A002
@@ -93,12 +95,3 @@ class BirthTally(Aggregate):
     def event_ids(self) -> list[str]:
         """Every birth it holds, by day of birth (the evidence of a signal)."""
         return [event_id for day in sorted(self.days) for event_id in self.days[day][2]]
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> "BirthTally":
-        # The library deep-copies a cached aggregate for every command; element by element
-        # that was a tenth of enforcement's time. The state is immutable once set (above):
-        # only the list of pending events is the copy's own.
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy._pending_events = list(self._pending_events)
-        return copy

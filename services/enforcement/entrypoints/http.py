@@ -191,5 +191,5 @@ def add_case_routes(
     @http.post("/deadlines/check")
     async def check_deadlines(as_of: str | None = Query(None)) -> dict[str, Any]:
         moment = parse_as_of(as_of, clock)
-        raised = await asyncio.to_thread(lambda: commands.check_deadlines(index.catch_up(), moment))
+        raised = await asyncio.to_thread(lambda: commands.check_deadlines(index.clock_running(), moment))
         return {"as_of": moment.isoformat(), "raised": raised}

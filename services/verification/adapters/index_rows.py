@@ -10,7 +10,7 @@ written in the same transaction as the rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from shared.eventstore.backend import create_tables, sqlalchemy_url
 
 LOAD_CHUNK = 500  # keys per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
+SELECT_PAGE = 1000  # rows per query when listing
 metadata = MetaData()
 # Every index's position, by index name (the table kept its first index's name).
 positions = Table("fpb_subsidy_index_position", metadata, Column("name", String(32), primary_key=True), Column("position", Integer, nullable=False))
@@ -102,13 +103,25 @@ class IndexRows:
             conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"position": position}))
         return True
 
-    def select(self, kind: str, filters: dict[str, Any]) -> Iterable[tuple[str, dict[str, Any]]]:
+    def select(self, kind: str, filters: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The rows of `kind` that match every filter: a value, or a tuple of values any of
+        which matches (None: no filter). Read a page at a time, in key order, so a sweep over
+        every open application holds one page in memory, not the county's history of them."""
         query = select(self._rows.c.key, self._rows.c.body).where(self._rows.c.kind == kind)
         for column, value in filters.items():
-            if value is not None:
+            if isinstance(value, tuple | list | frozenset | set):
+                query = query.where(self._rows.c[column].in_(list(value)))
+            elif value is not None:
                 query = query.where(self._rows.c[column] == value)
-        with self._engine.connect() as conn:
-            return [(key, json.loads(body)) for key, body in conn.execute(query)]
+        after = None
+        while True:
+            page = query if after is None else query.where(self._rows.c.key > after)
+            with self._engine.connect() as conn:
+                found = conn.execute(page.order_by(self._rows.c.key).limit(SELECT_PAGE)).all()
+            yield from ((key, json.loads(body)) for key, body in found)
+            if len(found) < SELECT_PAGE:
+                return
+            after = found[-1][0]
 
     def clear(self) -> None:
         with self._engine.begin() as conn:

@@ -11,7 +11,7 @@ loaded from the store.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -61,11 +61,12 @@ class ApplicationIndex(LogIndex):
         if name == "SatisfactionRated":
             row["scores"] = [*row["scores"], event.score]
 
-    def select(self, kind: str | None = None, **filters: str | None) -> list[dict[str, Any]]:
+    def select(self, kind: str | None = None, **filters: str | tuple[str, ...] | None) -> Iterator[dict[str, Any]]:
+        """The matching rows, read a page at a time; a filter is a value or a tuple of them."""
         self.catch_up()
-        found = self.rows.select("application", {"application_kind": kind, **filters})
-        # "kind" to callers, as an application's kind is called everywhere else
-        return [{**{k: v for k, v in row.items() if k != "application_kind"}, "kind": row["application_kind"], "id": UUID(key)} for key, row in found]
+        for key, row in self.rows.select("application", {"application_kind": kind, **filters}):
+            # "kind" to callers, as an application's kind is called everywhere else
+            yield {**{k: v for k, v in row.items() if k != "application_kind"}, "kind": row["application_kind"], "id": UUID(key)}
 
 
 @dataclass
@@ -91,9 +92,7 @@ class Queries:
         listed = []
         by_section: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         by_township: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
-        for row in self.index.select(section=section, township_code=township_code):
-            if row["status"] not in OPEN:
-                continue
+        for row in self.index.select(status=OPEN, section=section, township_code=township_code):
             file: ApplicationFile = self.store.find(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing"):
@@ -108,9 +107,7 @@ class Queries:
     def raise_warnings(self, as_of: date) -> list[str]:
         """Warn once per due date for every open application nearing or past its limit."""
         warned = []
-        for row in self.index.select():
-            if row["status"] not in OPEN:
-                continue
+        for row in self.index.select(status=OPEN):
             file: ApplicationFile = self.store.find(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:
