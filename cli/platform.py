@@ -124,7 +124,7 @@ class Platform:
             "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
             # As in the Dockerfile: glibc gives each thread that allocates its own malloc arena,
-            # and the memory freed in them stays with the process (measured: 15 MiB of a
+            # and the memory freed in them stays with the process (measured: 5-17 MiB of a
             # service's resident memory after 100,000 records, growing with its threads).
             "MALLOC_ARENA_MAX": "2",
         }

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from applications_support import HUSBAND, OFFICERS, WIFE, World, details_for, resident
 
+from services.verification.domain.application_file import ApplicationFile
 from shared.contracts.integration import read_event
 
 CHINA = timezone(timedelta(hours=8))
@@ -246,6 +247,20 @@ def test_overdue_applications_are_listed_per_section_and_township_and_warned_onc
     assert sorted(world.http.post("/applications/warnings", params={"as_of": "2026-03-20"}).json()["warned"]) == ["APP-OC"]
     warning = read_event(world.announcements()[-1].body).payload
     assert (warning.application_id, warning.due_on, warning.working_days_left, warning.section) == ("APP-OC", "2026-03-23", 1, "县直科")
+
+
+def test_the_warning_sweep_and_the_overdue_list_load_only_open_applications(world):
+    world.submit("first_child_registration", "APP-OPEN", occurred_at="2026-03-09T09:00:00+08:00")
+    world.submit("rebirth_approval", "APP-DONE")
+    walk_to_certificate(world, "APP-DONE")
+    loaded = []
+    find = world.store.find
+    world.store.find = lambda aggregate_id: loaded.append(aggregate_id) or find(aggregate_id)
+
+    world.http.post("/applications/warnings", params={"as_of": "2026-03-20"})
+    world.http.get("/applications/overdue", params={"as_of": "2026-03-20"})
+
+    assert set(loaded) == {ApplicationFile.create_id("APP-OPEN")}, "a decided application has no clock to read"
 
 
 def test_requesting_information_stops_the_clock_and_a_decision_stops_it_for_good(world):
