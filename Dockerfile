@@ -56,11 +56,7 @@ COPY --from=build /opt/venv /opt/venv
 # FPB_HTTP_HOST: containers must listen on every interface (the code's default is 127.0.0.1).
 # PYTHONSAFEPATH: `python -m` must not put the working directory on sys.path; the code is
 # installed in the venv, and the working directory is an empty root-owned folder anyway.
-# MALLOC_ARENA_MAX: glibc gives each thread that allocates its own malloc arena, and what is
-# freed in them stays with the process: two arenas kept the services 5-17 MiB smaller after
-# 100,000 records (README, Performance). The GIL runs one thread at a time, so they contend little.
 ENV PATH=/opt/venv/bin:$PATH \
-    MALLOC_ARENA_MAX=2 \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONSAFEPATH=1 \

@@ -123,9 +123,10 @@ class Platform:
             "FPB_AUDIT_KEY_FILE": str(self.data_dir / "keys" / AUDIT_KEY_FILE),
             "FPB_CHECKPOINT_DIR": str(self.checkpoint_dir),
             "FPB_HTTP_PORT": str(port),
-            # As in the Dockerfile: glibc gives each thread that allocates its own malloc arena,
-            # and the memory freed in them stays with the process (measured: 5-17 MiB of a
-            # service's resident memory after 100,000 records, growing with its threads).
+            # glibc gives each thread that allocates a malloc arena of its own, and what is
+            # freed in them stays with the process: two arenas kept the services 5-17 MiB
+            # smaller after 100,000 records (README, Performance). The GIL runs one thread at
+            # a time, so they contend little. docker-compose.yml and deploy/k8s set it too.
             "MALLOC_ARENA_MAX": "2",
         }
         if name == "enforcement":  # its own directory: intake shares keys/ and knows submission ids
