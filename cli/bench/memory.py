@@ -1,11 +1,13 @@
-"""Memory as the history grows: a fresh platform fed chunks of records, each service's
-resident memory printed after every chunk once the platform has settled. Memory that
-grows with every chunk, not only with the first few, is a cache or a list without a
-bound: see README, Performance (session 8).
+"""Memory and CPU as the history grows: a fresh platform fed chunks of records, each
+service's resident memory and CPU per record printed after every chunk once the platform
+has settled. Memory that grows with every chunk, not only with the first few, is a cache
+or a list without a bound; CPU per record that grows is a cost that grows with the
+history: see README, Performance (session 8).
 
     .venv/bin/python -m cli.bench.memory [--chunks 8] [--records 25000]
 
-Per service: the peak while the chunk was handled, and now: resident (anonymous) MiB.
+Per service: the peak while the chunk was handled, and now: resident (anonymous) MiB;
+then the chunk's CPU per record, in µs.
 """
 
 from __future__ import annotations
@@ -15,19 +17,13 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from cli.bench.load import MemoryWatch, Visibility, process_ids, rss_kib, sustained_throughput, wait_until_settled
+from cli.bench.load import MemoryWatch, Visibility, cpu_seconds, proc_kib, process_ids, rss_kib, sustained_throughput, wait_until_settled
 from cli.platform import Platform
 
 
 def anonymous_kib(pid: int) -> int:
     """The private memory the process allocated itself (its heap), without the mapped files."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Anonymous:"):
-                return int(line.split()[1])
-    except FileNotFoundError:
-        pass
-    return 0
+    return proc_kib(f"/proc/{pid}/smaps_rollup", "Anonymous")
 
 
 def main() -> None:
@@ -43,11 +39,14 @@ def main() -> None:
             visible = Visibility(platform.store_url("reporting"))
             print("MiB after start: " + ", ".join(f"{name} {rss_kib(pid) // 1024}" for name, pid in pids.items()))
             for chunk in range(1, args.chunks + 1):
+                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 with MemoryWatch(pids) as memory:
                     rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, f"m{chunk}-"))["records_per_s"]
                     asyncio.run(wait_until_settled(platform.nats_url))
                 print(f"after {chunk * args.records:,} records ({rate:,.0f}/s), MiB peak / now (anonymous): " + ", ".join(
                     f"{name} {memory.peaks.get(name, 0) // 1024} / {rss_kib(pid) // 1024} ({anonymous_kib(pid) // 1024})" for name, pid in pids.items()))
+                print("  CPU µs per record: " + ", ".join(
+                    f"{name} {1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records:.0f}" for name, pid in pids.items()))
         finally:
             platform.stop()
 

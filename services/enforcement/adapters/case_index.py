@@ -12,8 +12,7 @@ from shared.eventstore.application import ServiceApplication
 
 BATCH = 1000
 # The events the index reads, by the end of their topic ("module:Case.Opened").
-OPENED, DEADLINE_SET, CONCLUDED, REOPENED, DEADLINE_ALERT = (f":Case.{name}" for name in ("Opened", "DeadlineSet", "Concluded", "Reopened", "DeadlineAlert"))
-READ = (OPENED, DEADLINE_SET, CONCLUDED, REOPENED, DEADLINE_ALERT)
+READ = tuple(f":Case.{name}" for name in ("Opened", "DeadlineSet", "Concluded", "Reopened", "DeadlineAlert"))
 
 
 class CaseIndex:
