@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,6 +38,17 @@ class HandledMessage(Aggregate):
 
 class StaleAggregateError(Exception):
     """A concurrent writer saved the same aggregate first; retry the command."""
+
+
+def _mutate_in_turn(aggregate: Any, domain_events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its `assert isinstance(event,
+    CanMutateProtocol)` per event: a runtime-checkable typing Protocol, slow on Python 3.11
+    (8% of enforcement's and verification's CPU once their aggregates outgrow the cache
+    and are replayed from the store, py-spy after 75,000 records). Every stored event is a
+    library domain event, which mutates."""
+    for domain_event in domain_events:
+        aggregate = domain_event.mutate(aggregate)
+    return aggregate
 
 
 class ServiceApplication(Application):
@@ -94,9 +105,13 @@ class ServiceApplication(Application):
     def find(self, aggregate_id: UUID) -> Any:
         """The aggregate, or None when it does not exist."""
         try:
-            return self.repository.get(aggregate_id)
+            return self.load(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def load(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """The aggregate (as of `version`, if given); AggregateNotFoundError when it does not exist."""
+        return self.repository.get(aggregate_id, version=version, projector_func=_mutate_in_turn)
 
     def was_handled(self, message_id: str) -> bool:
         return next(iter(self.events.get(HandledMessage.create_id(message_id), lte=1)), None) is not None

@@ -30,7 +30,7 @@ class StatesAfter:
         elif (known is not None and known.version == version - 1) or version == 1:
             state = event.mutate(known if version > 1 else None)
         else:
-            state = self._store.repository.get(key, version=version)
+            state = self._store.load(key, version=version)
         self._states[key] = state
         if len(self._states) > self._capacity:
             self._states.popitem(last=False)

@@ -66,7 +66,7 @@ def add_case_routes(
     def as_last_disclosed_to(case_id: UUID, agency: str) -> Case | None:
         """The case as the agency's last disclosure left it: what was shared, and no more."""
         versions = [e.originator_version for e in store.events.get(case_id) if isinstance(e, Case.Disclosed) and e.agency == agency]
-        return store.repository.get(case_id, version=versions[-1]) if versions else None
+        return store.load(case_id, version=versions[-1]) if versions else None
 
     def triage_case(case: Case, body: api.Triage, officer: str) -> None:
         """The owning section is checked against the duty register (default: by category);
