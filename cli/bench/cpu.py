@@ -16,13 +16,11 @@ import argparse
 import asyncio
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nats
 
-from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput
-from cli.platform import Platform
+from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput, temporary_platform
 
 
 async def stream_counts(nats_url: str) -> dict[str, int]:
@@ -60,23 +58,18 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="no warm-up")
     parser.add_argument("--spy", type=Path, help="directory for py-spy profiles of the services")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fpb-cpu-") as temporary:
-        platform = Platform(Path(temporary) / "platform")
-        platform.start()
-        try:
-            pids = process_ids(platform)
-            visible = Visibility(platform.store_url("reporting"))
-            if not args.cold:
-                asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
-            counts_before = asyncio.run(stream_counts(platform.nats_url))
-            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-            spies = start_profiles(args.spy, {name: pids[name] for name in platform.services}) if args.spy else []
-            rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, "run"))["records_per_s"]
-            stop_profiles(spies)
-            cpu = {name: 1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records for name, pid in pids.items()}
-            counts_after = asyncio.run(stream_counts(platform.nats_url))
-        finally:
-            platform.stop()
+    with temporary_platform("fpb-cpu-") as platform:
+        pids = process_ids(platform)
+        visible = Visibility(platform.store_url("reporting"))
+        if not args.cold:
+            asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
+        counts_before = asyncio.run(stream_counts(platform.nats_url))
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        spies = start_profiles(args.spy, {name: pids[name] for name in platform.services}) if args.spy else []
+        rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, "run"))["records_per_s"]
+        stop_profiles(spies)
+        cpu = {name: 1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records for name, pid in pids.items()}
+        counts_after = asyncio.run(stream_counts(platform.nats_url))
     print(f"{rate:.0f} records/s visible in reporting")
     print("CPU µs per record: " + ", ".join(f"{name} {value:.0f}" for name, value in cpu.items()) + f"; all {sum(cpu.values()):.0f}")
     for name, after in counts_after.items():

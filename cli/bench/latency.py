@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,8 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from cli.bench.cpu import start_profiles, stop_profiles
-from cli.bench.load import Visibility, latency_samples, load_records, percentile, process_ids, sustained_throughput, wait_until_settled
-from cli.platform import Platform
+from cli.bench.load import Visibility, latency_samples, load_records, percentile, process_ids, sustained_throughput, temporary_platform, wait_until_settled
 
 HOPS = ("publish → inbox", "inbox → event created", "event created → FP_INTAKE", "FP_INTAKE → visible", "publish → visible")
 
@@ -102,34 +100,29 @@ def main() -> None:
     parser.add_argument("--spy", type=Path, help="directory for py-spy profiles of the services during the runs (see cli.bench.cpu)")
     parser.add_argument("--settle-timeout", type=float, default=600, help="seconds to wait for the platform to settle before a run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fpb-latency-") as temporary:
-        platform = Platform(Path(temporary) / "platform")
-        platform.start()
-        try:
-            visible = Visibility(platform.store_url("reporting"))
-            asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
-            pids = {"benchmark": os.getpid()} | process_ids(platform)
-            for run in range(1, args.runs + 1):
-                settled = asyncio.run(wait_until_settled(platform.nats_url, timeout=args.settle_timeout))
-                before, machine_before, started = {name: scheduling(pid) for name, pid in pids.items()}, machine_times(), time.perf_counter()
-                spies = start_profiles(args.spy / f"run{run}", {name: pids[name] for name in platform.services}) if args.spy else []
-                hops = asyncio.run(one_run(platform.nats_url, visible, args.rate, args.seconds, f"r{run}-"))
-                stop_profiles(spies)
-                elapsed = time.perf_counter() - started
-                print(f"run {run} at {args.rate}/s for {args.seconds:g} s (settled after {settled:.1f} s), p50 / p95 / p99 ms:")
-                for hop, values in hops.items():
-                    print(f"  {hop:28} " + " / ".join(f"{percentile(values, p):6.1f}" for p in (50, 95, 99)) + f"   ({len(values)} records)")
-                # A process's threads waiting runnable while others hold both cores: the
-                # part of the latency that is contention for the CPU, not work.
-                machine = [after - was for after, was in zip(machine_times(), machine_before, strict=True)]
-                busy = 100 * (sum(machine) - machine[3] - machine[4]) / sum(machine)
-                print(f"  machine: {busy:.0f}% of all cores busy (steal {100 * machine[7] / sum(machine):.0f}%)")
-                print("  per process, share of one core: on CPU / waiting runnable for a CPU")
-                for name, pid in pids.items():
-                    ran, waited = (after - was for after, was in zip(scheduling(pid), before[name], strict=True))
-                    print(f"    {name:14} {100 * ran / elapsed:5.1f}% / {100 * waited / elapsed:5.1f}%")
-        finally:
-            platform.stop()
+    with temporary_platform("fpb-latency-") as platform:
+        visible = Visibility(platform.store_url("reporting"))
+        asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
+        pids = {"benchmark": os.getpid()} | process_ids(platform)
+        for run in range(1, args.runs + 1):
+            settled = asyncio.run(wait_until_settled(platform.nats_url, timeout=args.settle_timeout))
+            before, machine_before, started = {name: scheduling(pid) for name, pid in pids.items()}, machine_times(), time.perf_counter()
+            spies = start_profiles(args.spy / f"run{run}", {name: pids[name] for name in platform.services}) if args.spy else []
+            hops = asyncio.run(one_run(platform.nats_url, visible, args.rate, args.seconds, f"r{run}-"))
+            stop_profiles(spies)
+            elapsed = time.perf_counter() - started
+            print(f"run {run} at {args.rate}/s for {args.seconds:g} s (settled after {settled:.1f} s), p50 / p95 / p99 ms:")
+            for hop, values in hops.items():
+                print(f"  {hop:28} " + " / ".join(f"{percentile(values, p):6.1f}" for p in (50, 95, 99)) + f"   ({len(values)} records)")
+            # A process's threads waiting runnable while others hold both cores: the
+            # part of the latency that is contention for the CPU, not work.
+            machine = [after - was for after, was in zip(machine_times(), machine_before, strict=True)]
+            busy = 100 * (sum(machine) - machine[3] - machine[4]) / sum(machine)
+            print(f"  machine: {busy:.0f}% of all cores busy (steal {100 * machine[7] / sum(machine):.0f}%)")
+            print("  per process, share of one core: on CPU / waiting runnable for a CPU")
+            for name, pid in pids.items():
+                ran, waited = (after - was for after, was in zip(scheduling(pid), before[name], strict=True))
+                print(f"    {name:14} {100 * ran / elapsed:5.1f}% / {100 * waited / elapsed:5.1f}%")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ import asyncio
 import json
 import os
 import threading
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,6 +171,18 @@ def process_ids(platform: Platform) -> dict[str, int]:
     if platform.nats_server and platform.nats_server.process:
         pids["nats-server"] = platform.nats_server.process.pid
     return pids
+
+
+@contextmanager
+def temporary_platform(prefix: str) -> Iterator[Platform]:
+    """A fresh platform in a temporary directory (the benchmark tools'), stopped and removed after."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
+        platform = Platform(Path(temporary) / "platform")
+        platform.start()
+        try:
+            yield platform
+        finally:
+            platform.stop()
 
 
 def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], latency_seconds: float, overload_factor: float) -> dict:

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
-from pathlib import Path
 
-from cli.bench.load import MemoryWatch, Visibility, cpu_seconds, proc_kib, process_ids, rss_kib, sustained_throughput, wait_until_settled
-from cli.platform import Platform
+from cli.bench.load import MemoryWatch, Visibility, cpu_seconds, proc_kib, process_ids, rss_kib, sustained_throughput, temporary_platform, wait_until_settled
 
 
 def anonymous_kib(pid: int) -> int:
@@ -31,24 +28,19 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--records", type=int, default=25_000, help="records per chunk")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="fpb-memory-") as temporary:
-        platform = Platform(Path(temporary) / "platform")
-        platform.start()
-        try:
-            pids = {name: pid for name, pid in process_ids(platform).items() if name in platform.services}
-            visible = Visibility(platform.store_url("reporting"))
-            print("MiB after start: " + ", ".join(f"{name} {rss_kib(pid) // 1024}" for name, pid in pids.items()))
-            for chunk in range(1, args.chunks + 1):
-                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-                with MemoryWatch(pids) as memory:
-                    rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, f"m{chunk}-"))["records_per_s"]
-                    asyncio.run(wait_until_settled(platform.nats_url))
-                print(f"after {chunk * args.records:,} records ({rate:,.0f}/s), MiB peak / now (anonymous): " + ", ".join(
-                    f"{name} {memory.peaks.get(name, 0) // 1024} / {rss_kib(pid) // 1024} ({anonymous_kib(pid) // 1024})" for name, pid in pids.items()))
-                print("  CPU µs per record: " + ", ".join(
-                    f"{name} {1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records:.0f}" for name, pid in pids.items()))
-        finally:
-            platform.stop()
+    with temporary_platform("fpb-memory-") as platform:
+        pids = {name: pid for name, pid in process_ids(platform).items() if name in platform.services}
+        visible = Visibility(platform.store_url("reporting"))
+        print("MiB after start: " + ", ".join(f"{name} {rss_kib(pid) // 1024}" for name, pid in pids.items()))
+        for chunk in range(1, args.chunks + 1):
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            with MemoryWatch(pids) as memory:
+                rate = asyncio.run(sustained_throughput(platform.nats_url, visible, args.records, f"m{chunk}-"))["records_per_s"]
+                asyncio.run(wait_until_settled(platform.nats_url))
+            print(f"after {chunk * args.records:,} records ({rate:,.0f}/s), MiB peak / now (anonymous): " + ", ".join(
+                f"{name} {memory.peaks.get(name, 0) // 1024} / {rss_kib(pid) // 1024} ({anonymous_kib(pid) // 1024})" for name, pid in pids.items()))
+            print("  CPU µs per record: " + ", ".join(
+                f"{name} {1e6 * (cpu_seconds(pid) - cpu_before[name]) / args.records:.0f}" for name, pid in pids.items()))
 
 
 if __name__ == "__main__":

@@ -109,8 +109,8 @@ class IndexRows:
         every open application holds one page in memory, not the county's history of them."""
         query = select(self._rows.c.key, self._rows.c.body).where(self._rows.c.kind == kind)
         for column, value in filters.items():
-            if isinstance(value, tuple | list | frozenset | set):
-                query = query.where(self._rows.c[column].in_(list(value)))
+            if isinstance(value, tuple):
+                query = query.where(self._rows.c[column].in_(value))
             elif value is not None:
                 query = query.where(self._rows.c[column] == value)
         after = None
