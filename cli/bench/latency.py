@@ -3,7 +3,7 @@ visible in reporting, split into hops by the times the broker stored each messag
 
     .venv/bin/python -m cli.bench.latency [--rate 500] [--seconds 15] [--runs 3]
 
-After 500 records of warm-up, and before each run, it waits until the platform has
+After --history records (default 500) of warm-up, and before each run, it waits until the platform has
 settled (every consumer caught up). Per record: published (the publisher's clock),
 stored in COUNTY_INBOX, the submission event created in intake (its `occurred_at`),
 its announcement stored in FP_INTAKE (after intake's commit and relay), and first seen
@@ -98,11 +98,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spy", type=Path, help="directory for py-spy profiles of the services during the runs (see cli.bench.cpu)")
+    parser.add_argument("--history", type=int, default=500, help="records fed (as fast as accepted) before the runs; `fpb bench` measures latency after 20,000")
     parser.add_argument("--settle-timeout", type=float, default=600, help="seconds to wait for the platform to settle before a run")
     args = parser.parse_args()
     with temporary_platform("fpb-latency-") as platform:
         visible = Visibility(platform.store_url("reporting"))
-        asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
+        asyncio.run(sustained_throughput(platform.nats_url, visible, args.history, "warm"))
         pids = {"benchmark": os.getpid()} | process_ids(platform)
         for run in range(1, args.runs + 1):
             settled = asyncio.run(wait_until_settled(platform.nats_url, timeout=args.settle_timeout))

@@ -265,8 +265,8 @@ class DurableConsumer:
         for raw, delivery, outcome in zip(raws, deliveries, outcomes, strict=True):
             await raw.ack()  # nothing is logged here: no ids to bind
             kind = message_type(delivery.subject)
-            self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
-            self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(each)
+            self._metrics.labelled(self._metrics.messages_in, kind, outcome).inc()
+            self._metrics.labelled(self._metrics.handling_seconds, kind).observe(each)
 
     async def _one_by_one(self, raws: list) -> None:
         for index, raw in enumerate(raws):
@@ -292,13 +292,13 @@ class DurableConsumer:
                 else:
                     delay = self.spec.backoff_seconds[min(delivery.num_delivered - 1, len(self.spec.backoff_seconds) - 1)]
                     log.warning("message_retry", subject=delivery.subject, attempt=delivery.num_delivered, delay=delay, error=repr(error))
-                    self._metrics.messages_in.labels(self._metrics.service, kind, "retry").inc()
+                    self._metrics.labelled(self._metrics.messages_in, kind, "retry").inc()
                     await raw.nak(delay=delay)
             else:
                 await raw.ack()
-                self._metrics.messages_in.labels(self._metrics.service, kind, outcome).inc()
+                self._metrics.labelled(self._metrics.messages_in, kind, outcome).inc()
             finally:
-                self._metrics.handling_seconds.labels(self._metrics.service, kind).observe(time.perf_counter() - started)
+                self._metrics.labelled(self._metrics.handling_seconds, kind).observe(time.perf_counter() - started)
 
     async def _handle_through_outages(self, raw, delivery: Delivery, held: list) -> str:
         """The handler's outcome; while the infrastructure is unreachable, hold the
@@ -311,7 +311,7 @@ class DurableConsumer:
                 if not is_outage(error) or self._stop.is_set() or not await self._confirmed_outage():
                     raise
                 log.warning("store_unreachable_holding_message", subject=delivery.subject, retry_in=wait, error=repr(error))
-                self._metrics.messages_in.labels(self._metrics.service, message_type(delivery.subject), "outage").inc()
+                self._metrics.labelled(self._metrics.messages_in, message_type(delivery.subject), "outage").inc()
             for message in (raw, *held):  # resets ack_wait: no redelivery meanwhile
                 try:
                     await message.in_progress()
@@ -354,4 +354,4 @@ class DurableConsumer:
             )
         )
         self._metrics.dead_letters.labels(self._metrics.service, self.spec.durable, reason).inc()
-        self._metrics.messages_in.labels(self._metrics.service, message_type(delivery.subject), "dead_letter").inc()
+        self._metrics.labelled(self._metrics.messages_in, message_type(delivery.subject), "dead_letter").inc()

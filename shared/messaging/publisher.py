@@ -106,7 +106,7 @@ class Publisher:
         self._count(message, duplicate=bool(ack.duplicate))
 
     def _count(self, message: OutgoingMessage, duplicate: bool) -> None:
-        self._metrics.messages_out.labels(self._metrics.service, message_type(message.subject), str(duplicate).lower()).inc()
+        self._metrics.labelled(self._metrics.messages_out, message_type(message.subject), str(duplicate).lower()).inc()
 
 
 def _headers(message: OutgoingMessage) -> dict[str, str]:

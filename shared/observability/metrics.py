@@ -7,12 +7,15 @@ process without label clashes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _TOWNSHIP_TOKEN = re.compile(r"\.\d{9}\.")
 
 
+@lru_cache(maxsize=4096)  # a regex substitution on every message otherwise; subjects repeat
 def message_type(subject: str) -> str:
     """A bounded label: township codes in subjects collapse to '*'."""
     return _TOWNSHIP_TOKEN.sub(".*.", subject)
@@ -22,6 +25,7 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry()
+        self._children: dict[tuple, Any] = {}
         self.messages_in = Counter(
             "fpb_messages_in", "Messages consumed, by type and outcome (ok, duplicate, retry, dead_letter)",
             ["service", "type", "outcome"], registry=self.registry,
@@ -64,6 +68,16 @@ class ServiceMetrics:
             "fpb_audit_verification_failures", "Findings of the store's own periodic hash-chain verification (edited, deleted… events)",
             ["service"], registry=self.registry,
         )
+
+    def labelled(self, metric: Counter | Gauge | Histogram, *values: str) -> Any:
+        """`metric.labels(service, *values)`, remembered: prometheus-client checks and
+        converts the labels and takes a lock on every call (a few µs, on every message
+        consumed and published). The labels are bounded, so is this."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.service, *values)
+        return child
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

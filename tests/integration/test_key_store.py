@@ -6,7 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import event
 
+from shared.privacy import keystore
 from shared.privacy.keystore import KeyErasedError, KeyStore
 
 MASTER = b"m" * 32
@@ -28,3 +30,32 @@ def test_batch_loading_for_reading_creates_nothing_and_an_erased_key_stays_erase
     assert writer.key_for(kept) == key  # batch creation did not make a second key
     writer.close()
     reader.close()
+
+
+def test_a_key_read_once_is_not_asked_of_the_store_again_until_this_process_erases_it(store_url: str):
+    writer, reader = KeyStore(store_url, MASTER), KeyStore(store_url, MASTER)
+    subject = f"read-{uuid.uuid4().hex}"
+    key = writer.key_for(subject)
+    queries: list[str] = []
+    event.listen(reader._engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
+
+    assert [reader.existing_key(subject) for _ in range(3)] == [key] * 3
+    assert len(queries) == 1
+
+    reader.erase(subject)
+    with pytest.raises(KeyErasedError):
+        reader.existing_key(subject)
+    writer.close()
+    reader.close()
+
+
+def test_the_keys_kept_in_memory_are_bounded_and_a_key_let_go_is_read_again(store_url: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(keystore, "KEYS_KEPT", 5)
+    store = KeyStore(store_url, MASTER)
+    subjects = [f"many-{index}-{uuid.uuid4().hex}" for index in range(12)]
+    keys = {subject: store.key_for(subject) for subject in subjects}
+    store.keys_for(set(subjects[:4]))
+
+    assert len(store._cache) <= 5
+    assert {subject: store.existing_key(subject) for subject in subjects} == keys
+    store.close()
