@@ -91,7 +91,13 @@ class ServiceApplication(Application):
         goes the library's way."""
         processing_event: ProcessingEvent = ProcessingEvent()
         for obj in objs:
-            if isinstance(obj, BaseAggregate):
+            if isinstance(obj, HandledMessage):
+                # Its events only: the library caches every aggregate in `aggregates`, and a
+                # marker is never loaded again (was_handled reads its event). One per message,
+                # markers had filled two thirds of the cache and pushed out the cases and
+                # tallies that are loaded again.
+                processing_event.events.extend(obj.collect_events())
+            elif isinstance(obj, BaseAggregate):
                 processing_event.events.extend(obj.collect_events())
                 processing_event.aggregates[obj.id] = obj
             elif obj is not None:

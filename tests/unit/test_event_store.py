@@ -109,6 +109,19 @@ def test_the_handled_marker_is_saved_in_the_same_transaction_as_the_events(store
     assert (marker.message_id, marker.subject) == ("verification-9", "fp.verification.application.opened")
 
 
+def test_a_handled_marker_takes_no_place_in_the_aggregate_cache_while_what_it_saved_does(tmp_path):
+    store = TestStore(f"sqlite:///{tmp_path / 'events.db'}")  # SQLite: the library caches what is saved
+    ledger = Ledger.open_at("a", T0)
+
+    store.save_once("verification-9", "fp.verification.application.opened", ledger)
+
+    cached = store.repository.cache
+    assert cached.get(ledger.id) is ledger
+    with pytest.raises(KeyError):
+        cached.get(HandledMessage.create_id("verification-9"))
+    assert store.was_handled("verification-9")
+
+
 def test_a_message_that_changes_nothing_is_still_marked_handled(store):
     assert store.save_once("intake-2", "fp.intake.accepted.x") is True
 
