@@ -22,7 +22,6 @@ from services.enforcement.entrypoints.routes import PULLED, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, sql_probe, wire
 from shared.eventstore.application import ServiceApplication
-from shared.eventstore.states import StatesAfter
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
@@ -52,7 +51,7 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
         """A case's UUID or its case number (ZF-2026-1A2B3C4D)."""
         return parse_uuid(ref) or index.by_number(ref)
 
-    translate = case_translator(StatesAfter(store))
+    translate = case_translator(store)
     wiring = wire(NAME, settings, store, translate)
     probes = {}
     if settings.keystore_url and settings.key_dir:

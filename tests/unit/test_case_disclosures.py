@@ -20,7 +20,6 @@ from services.enforcement.domain.case import Case, case_id_for
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.redaction import AGENCY_FIELDS
 from services.enforcement.entrypoints.http import add_case_routes
-from shared.eventstore.states import StatesAfter
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
@@ -104,7 +103,7 @@ def test_each_disclosure_is_published_to_the_agency_as_the_case_stood_then(store
     learn_more(store, case.id)
     api.post(f"/cases/{case.id}/disclosures", json={"officer": OFFICER, "agency": "health"})
 
-    translate = case_translator(StatesAfter(store))
+    translate = case_translator(store)
     shared = [json.loads(m.body)["payload"] for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n)) if m.subject == "fp.enforcement.shared.health"]
 
     assert [len(p["view"]["signals"]) for p in shared] == [1, 2]
@@ -126,7 +125,7 @@ def test_a_later_change_of_the_field_table_does_not_widen_what_an_earlier_disclo
 
     monkeypatch.setitem(AGENCY_FIELDS, "health", (*AGENCY_FIELDS["health"], "person_refs", "evidence"))
     later = api.get(f"/cases/{case.id}/shared/health").json()
-    translate = case_translator(StatesAfter(store))
+    translate = case_translator(store)
     [republished] = [json.loads(m.body)["payload"] for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n)) if m.subject == "fp.enforcement.shared.health"]
 
     assert later == disclosed and FIRST_PATIENT not in json.dumps(later), "the view is what the disclosure event recorded"

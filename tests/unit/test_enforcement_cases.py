@@ -20,7 +20,7 @@ from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.application.cases import petition_decider, tip_decider
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import Detection, birth_decider, drug_sale_decider, on_ultrasound, termination_decider
-from services.enforcement.domain.case import SIGNAL_AFTER_CLOSURE, case_id_for
+from services.enforcement.domain.case import SIGNAL_AFTER_CLOSURE, case_id_for, signals_in_full
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.detectors.sex_ratio import SexRatioRule
@@ -29,7 +29,7 @@ from services.enforcement.entrypoints.routes import PULLED, TEAM_CONSUMER
 from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
-from shared.eventstore.states import StatesAfter
+from shared.observability.http import add_history_route
 
 CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CHINA)
@@ -79,7 +79,7 @@ def api(store):
 
 
 def stream(store) -> list:
-    translate = case_translator(StatesAfter(store))
+    translate = case_translator(store)
     return [m for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n))]
 
 
@@ -331,8 +331,26 @@ def test_a_late_termination_without_indication_opens_a_case_for_the_facility_and
 
     case = store.find(case.id)
     assert (case.origin, case.category, case.subjects) == ("signal", "two_illegals", {"facility_id": "YSX-MCH-002"})
-    assert [s["evidence"] for s in case.signals] == [[read_event(first.body).envelope.event_id], [read_event(second.body).envelope.event_id]]
+    assert [s["evidence"] for s in signals_in_full(store.events.get(case.id))] == [[read_event(first.body).envelope.event_id], [read_event(second.body).envelope.event_id]]
+    assert [s["evidence_count"] for s in case.signals] == [1, 1], "the case in memory keeps the count, its events the evidence"
     assert decide(store, on_termination, first) == [], "the same evidence twice joins nothing"
+
+
+def test_a_signal_cases_evidence_is_shown_in_full_from_its_events_while_its_state_keeps_counts(store, accepted, sample, detection, api):
+    on_termination = termination_decider(detection)
+    messages = [accepted("health.termination.recorded", n, sample("health.termination.recorded", f"HB-{n}", gestation_weeks=16, medical_indication=None)) for n in (1, 2)]
+    [case] = decide(store, on_termination, messages[0])
+    decide(store, on_termination, messages[1])
+    evidence = [[read_event(m.body).envelope.event_id] for m in messages]
+    audit = FastAPI()
+    add_history_route(audit, "enforcement", store, lambda ref: case.id)
+
+    shown = api.get(f"/cases/{case.id}").json()
+    history = TestClient(audit).get(f"/history/{case.id}").json()
+
+    assert [s["evidence"] for s in shown["signals_detail"]] == evidence and shown["signals"] == 2
+    assert [s["evidence_count"] for s in history["state"]["signals"]] == [1, 1]
+    assert [e["data"]["signal"]["evidence"] for e in history["events"] if "signal" in e["data"]] == evidence
 
 
 def test_a_scan_then_an_unindicated_termination_is_signalled_against_the_scanning_facility(store, accepted, sample, detection):
@@ -345,7 +363,7 @@ def test_a_scan_then_an_unindicated_termination_is_signalled_against_the_scannin
     [case] = [c for c in cases if c.signals[0]["pattern"] == "ultrasound_then_termination"]
     scan_data = read_event(scan.body).payload.data
     assert case.subjects == {"facility_id": scan_data["facility_id"], "operator_id": scan_data["operator_id"]}
-    assert case.signals[0]["evidence"] == [read_event(scan.body).envelope.event_id, read_event(termination.body).envelope.event_id]
+    assert signals_in_full(store.events.get(case.id))[0]["evidence"] == [read_event(scan.body).envelope.event_id, read_event(termination.body).envelope.event_id]
     assert case.signals[0]["person_refs"] == [read_event(termination.body).payload.person_refs["patient_id_number"]]
 
 
@@ -360,7 +378,7 @@ def test_unprescribed_sales_join_the_outlets_case_and_the_fourth_in_a_month_adds
     case = store.find(case_id_for("signal", "outlet:YD-130132100-01"))
     patterns = [s["pattern"] for s in case.signals]
     assert patterns == ["unprescribed_termination_drug_sale"] * 4 + ["outlet_unprescribed_sales_over_threshold"]
-    assert len(case.signals[-1]["evidence"]) == 4
+    assert case.signals[-1]["evidence_count"] == len(signals_in_full(store.events.get(case.id))[-1]["evidence"]) == 4
 
 
 def test_births_linked_to_an_operator_that_skew_male_open_one_case(store, accepted, sample, detection, inbound_sample):
@@ -377,7 +395,7 @@ def test_births_linked_to_an_operator_that_skew_male_open_one_case(store, accept
 
     case = store.find(case_id_for("signal", "operator:CLINIC-9/OP-3"))
     assert case is not None and [s["pattern"] for s in case.signals] == ["skewed_sex_ratio"]
-    assert len(case.signals[0]["evidence"]) == 4, "opened on the fourth boy; a girl after it joins nothing"
+    assert len(signals_in_full(store.events.get(case.id))[0]["evidence"]) == 4, "opened on the fourth boy; a girl after it joins nothing"
     assert store.find(case_id_for("signal", "facility:CLINIC-9")) is not None
 
 

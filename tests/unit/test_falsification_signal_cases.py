@@ -12,7 +12,7 @@ import pytest
 
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.application.falsification_signals import open_case_from_falsification_signal
-from services.enforcement.domain.case import CATEGORIES, SIGNAL_AFTER_CLOSURE, case_id_for
+from services.enforcement.domain.case import CATEGORIES, SIGNAL_AFTER_CLOSURE, case_id_for, signals_in_full
 from services.enforcement.entrypoints.routes import VERIFICATION_CONSUMER, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT
@@ -48,8 +48,9 @@ def test_a_falsification_signal_opens_a_falsification_case_for_its_application_w
     assert case.id == case_id_for("signal", "application:APP-OC-0042")
     assert (case.origin, case.category, CATEGORIES[case.category], case.section) == ("signal", "falsification", "弄虚作假", "执法大队")
     assert (case.township_code, case.subjects) == ("130132100", {"application_id": "APP-OC-0042"})
-    [record] = case.signals
+    [record] = signals_in_full(store.events.get(case.id))
     assert (record["signal_id"], record["pattern"], record["evidence"]) == ("FS-5D3C2B1A0F9E", "certificate_already_held", ["intake-12", "verification-17"])
+    assert case.signals == [{**{k: v for k, v in record.items() if k != "evidence"}, "evidence_count": 2}]
     assert record["person_refs"] == ["50ea096de7a34a7f866b6cda38e42f102c0c2a928972a1c24750d0eee6f3daeb"]
 
 

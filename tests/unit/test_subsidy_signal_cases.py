@@ -13,13 +13,12 @@ import pytest
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.application.subsidy_signals import open_case_from_subsidy_signal
-from services.enforcement.domain.case import case_id_for
+from services.enforcement.domain.case import case_id_for, signals_in_full
 from services.enforcement.entrypoints.routes import CONSUMERS, VERIFICATION_CONSUMER, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.enforcement import CaseOpenedV1
 from shared.contracts.events.subsidy import SIGNAL_RAISED, SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 from shared.contracts.integration import OutgoingMessage, make_event, read_event
-from shared.eventstore.states import StatesAfter
 
 PERSON = "pr-" + "a" * 61  # a person_ref (keyed hash), never an ID number
 
@@ -55,7 +54,7 @@ def decide(store: EnforcementStore, message: OutgoingMessage) -> list:
 
 
 def stream(store: EnforcementStore) -> list[dict]:
-    translate = case_translator(StatesAfter(store))
+    translate = case_translator(store)
     return [{"subject": m.subject, **json.loads(m.body)} for n in store.read_log(0, 1000) for m in translate(n.id, store.decode(n))]
 
 
@@ -66,8 +65,8 @@ def test_a_subsidy_signal_opens_a_subsidy_fraud_case_for_its_subject_owned_by_th
     assert (case.origin, case.category, case.section, case.township_code) == ("signal", "subsidy_fraud", "执法大队", "130132105")
     assert case.case_number == f"ZF-2026-{case.id.hex[:8].upper()}"
     assert case.subjects == {"payment_id": "PAY-2026-RW-000017"}
-    [signal] = case.signals
-    assert signal["signal_id"] == "SG-0000000000A1"
+    [signal] = signals_in_full(store.events.get(case.id))
+    assert signal["signal_id"] == case.signals[0]["signal_id"] == "SG-0000000000A1"
     assert (signal["pattern"], signal["offence"], signal["amount"]) == ("paid_after_death", "fraudulent_collection", "960.00")
     assert signal["evidence"] == ["health-death-9", "verification-88"] and signal["person_refs"] == [PERSON]
 
@@ -119,8 +118,11 @@ def test_nothing_personal_is_kept_or_published_beyond_person_refs(store):
     [case] = [store.find(case_id_for("signal", "payment:PAY-2026-RW-000017"))]
 
     assert case.summary is None and case.record_id is None and case.channel is None
+    kept = {"pattern", "subject", "detected_on", "person_refs", "signal_id", "offence", "amount", "summary"}
+    for signal in signals_in_full(store.events.get(case.id)):
+        assert set(signal) == kept | {"evidence"}
     for signal in case.signals:
-        assert set(signal) == {"pattern", "subject", "evidence", "detected_on", "person_refs", "signal_id", "offence", "amount", "summary"}
+        assert set(signal) == kept | {"evidence_count"}
     published = json.dumps(stream(store), ensure_ascii=False)
     assert PERSON not in published, "person_refs stay in the case; the case stream carries none"
 

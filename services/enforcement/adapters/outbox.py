@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone
 from typing import Any
 
-from services.enforcement.domain.case import Case
+from services.enforcement.domain.case import Case, signals_in_full
 from services.enforcement.domain.redaction import shared_view
 from shared.contracts.events.enforcement import (
     CASE_OPENED,
@@ -26,6 +26,8 @@ from shared.contracts.events.enforcement import (
     shared_subject,
 )
 from shared.contracts.integration import OutgoingMessage, announce
+from shared.eventstore.application import ServiceApplication
+from shared.eventstore.states import StatesAfter
 
 SERVICE = "enforcement"
 CHINA = timezone(timedelta(hours=8))
@@ -45,15 +47,23 @@ CHANGES = {
 }
 # Free text an officer typed stays in the case (the team sees it over HTTP), not on the stream.
 NOT_ON_THE_STREAM = {"description", "findings", "reason", "response", "purpose", "officer", "item"}
-LoadCase = Callable[[Any], Case]  # the case as a given event of it left it
+SignalsOf = Callable[[Case], list[dict[str, Any]]]
 
 
 def opened_on(case: Case) -> str:
     return case.created_on.astimezone(CHINA).date().isoformat()
 
 
-def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
-    """load_case(event) -> the case as that event left it."""
+def signals_reader(store: ServiceApplication) -> SignalsOf:
+    """signals_of(case) -> the case's signals with their evidence, as of its version, read
+    from its events: the case in memory keeps each signal without it (signal_as_kept).
+    Asked for a case's detail and its shared views only, never per inbound message."""
+    return lambda case: signals_in_full(store.events.get(case.id, lte=case.version))
+
+
+def case_translator(store: ServiceApplication) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
+    # The case as each event left it: the relay's recent states, mutated event by event.
+    load_case, signals_of = StatesAfter(store), signals_reader(store)
 
     def translate(notification_id: int, event: Any) -> Sequence[OutgoingMessage]:
         if not isinstance(event, Case.Event):
@@ -69,7 +79,7 @@ def case_translator(load_case: LoadCase) -> Callable[[int, Any], Sequence[Outgoi
             return ()
         messages = [updated_message(notification_id, event, case, change)]
         if name == "Disclosed":
-            messages.append(shared_message(notification_id, event, case))
+            messages.append(shared_message(notification_id, event, case, signals_of(case)))
         return tuple(messages)
 
     return translate
@@ -143,9 +153,9 @@ def updated_message(notification_id: int, event: Any, case: Case, change: str) -
     )
 
 
-def shared_message(notification_id: int, event: Any, case: Case) -> OutgoingMessage:
+def shared_message(notification_id: int, event: Any, case: Case, signals: list[dict[str, Any]]) -> OutgoingMessage:
     correlation, causation = _trace(case)
-    view = shared_view(case, event.agency, opened_on(case))
+    view = shared_view(case, signals, event.agency, opened_on(case))
     return announce(
         event,
         event_type=CASE_SHARED,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -70,6 +72,26 @@ def case_number(year: int, case_id: UUID) -> str:
     return f"ZF-{year}-{case_id.hex[:8].upper()}"
 
 
+def evidence_key(evidence: Sequence[str]) -> bytes:
+    """What a case remembers of a signal's evidence to know it again: 16 bytes. The list
+    itself can be thousands of ids (a skewed sex ratio's evidence is every birth in its
+    window); kept in every case in memory, the lists were most of enforcement's heap."""
+    return hashlib.blake2b(json.dumps(list(evidence)).encode(), digest_size=16).digest()
+
+
+def signal_as_kept(signal: dict[str, Any]) -> dict[str, Any]:
+    """A signal as the case keeps it in memory: everything but the evidence, and its count.
+    The evidence stays in the case's events (see signals_in_full)."""
+    kept = {name: value for name, value in signal.items() if name != "evidence"}
+    kept["evidence_count"] = len(signal["evidence"])
+    return kept
+
+
+def signals_in_full(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """A case's signals with their evidence, in order, from its events (oldest first)."""
+    return [e.signal for e in events if isinstance(e, (Case.Opened, Case.SignalJoined)) and e.signal]
+
+
 class Case(SharesStateWhenCopied, Aggregate):
     """Every event replaces the attributes it changes and never changes one in place, so a
     copy of a cached case shares its state (SharesStateWhenCopied)."""
@@ -104,7 +126,9 @@ class Case(SharesStateWhenCopied, Aggregate):
         self.record_id = record_id
         self.summary = summary
         self.subjects = dict(subjects or {})
-        self.signals = [signal] if signal else []
+        # Signals without their evidence (signal_as_kept); the evidence keys tell a repeat.
+        self.signals = [signal_as_kept(signal)] if signal else []
+        self._evidence_keys = frozenset({evidence_key(signal["evidence"])}) if signal else frozenset()
         self.deadline = dict(deadline) if deadline else None  # {"kind", "received_on", "due_on", "working_days"}
         self.opened_by = opened_by
         self.status = "opened"
@@ -286,8 +310,7 @@ class Case(SharesStateWhenCopied, Aggregate):
     def join_signal(self, signal: dict[str, Any]) -> bool:
         """A repeat of a pattern joins this case; the same evidence twice changes nothing.
         A closed case reopens: what it was closed on is happening again."""
-        known = {tuple(s["evidence"]) for s in self.signals}
-        if tuple(signal["evidence"]) in known:
+        if evidence_key(signal["evidence"]) in self._evidence_keys:
             return False
         self._signal_joined(signal=signal)
         if self.status == "closed":
@@ -296,7 +319,8 @@ class Case(SharesStateWhenCopied, Aggregate):
 
     @event("SignalJoined")
     def _signal_joined(self, signal: dict[str, Any]) -> None:
-        self.signals = [*self.signals, signal]
+        self.signals = [*self.signals, signal_as_kept(signal)]
+        self._evidence_keys = self._evidence_keys | {evidence_key(signal["evidence"])}
 
     def raise_deadline_alert(self, alert: str, as_of: str) -> None:
         """alert is "nearing" or "breached"; each is raised once per deadline."""

@@ -18,9 +18,10 @@ AGENCY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def case_facts(case: Any, opened_on: str) -> dict[str, Any]:
-    """Every shareable fact of a case, before redaction."""
-    refs = sorted({ref for s in case.signals for ref in s.get("person_refs", [])} | set(case.subjects.get("person_refs", [])))
+def case_facts(case: Any, signals: list[dict[str, Any]], opened_on: str) -> dict[str, Any]:
+    """Every shareable fact of a case, before redaction. `signals`: the case's signals
+    with their evidence (signals_in_full)."""
+    refs = sorted({ref for s in signals for ref in s.get("person_refs", [])} | set(case.subjects.get("person_refs", [])))
     return {
         "case_number": case.case_number,
         "category": case.category,
@@ -29,15 +30,15 @@ def case_facts(case: Any, opened_on: str) -> dict[str, Any]:
         "opened_on": opened_on,
         "subjects": {k: v for k, v in case.subjects.items() if k != "person_refs"},
         "person_refs": refs,
-        "facilities": sorted({v for k, v in case.subjects.items() if k == "facility_id"} | {s["subject"].split(":", 1)[1] for s in case.signals if s["subject"].startswith("facility:")}),
+        "facilities": sorted({v for k, v in case.subjects.items() if k == "facility_id"} | {s["subject"].split(":", 1)[1] for s in signals if s["subject"].startswith("facility:")}),
         "outlets": sorted({v for k, v in case.subjects.items() if k == "outlet_id"}),
-        "signals": [{"pattern": s["pattern"], "evidence": s["evidence"], "detected_on": s["detected_on"]} for s in case.signals],
+        "signals": [{"pattern": s["pattern"], "evidence": s["evidence"], "detected_on": s["detected_on"]} for s in signals],
         "evidence": [{k: e[k] for k in ("evidence_id", "kind", "description", "linked_event_ids")} for e in case.evidence],
         "referrals": list(case.referrals),
     }
 
 
-def shared_view(case: Any, agency: str, opened_on: str) -> dict[str, Any]:
+def shared_view(case: Any, signals: list[dict[str, Any]], agency: str, opened_on: str) -> dict[str, Any]:
     """The case as the agency received it at its last disclosure (`case` is the case as of
     that disclosure): the fields that disclosure recorded, never the table in force today,
     so a later change of AGENCY_FIELDS cannot widen what an earlier disclosure showed.
@@ -45,7 +46,7 @@ def shared_view(case: Any, agency: str, opened_on: str) -> dict[str, Any]:
     recorded = [d["fields"] for d in case.disclosures if d["agency"] == agency]
     if not recorded:
         return {}
-    facts = case_facts(case, opened_on)
+    facts = case_facts(case, signals, opened_on)
     return {name: facts[name] for name in recorded[-1] if name in facts}
 
 

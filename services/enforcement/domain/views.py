@@ -33,15 +33,16 @@ def case_summary(case: Any, opened_on: str, as_of: date, rules: DeadlineRules) -
     }
 
 
-def case_detail(case: Any, opened_on: str, as_of: date, rules: DeadlineRules) -> dict[str, Any]:
-    """Everything the team sees; encrypted personal fields stay encrypted (masked)."""
+def case_detail(case: Any, signals: list[dict[str, Any]], opened_on: str, as_of: date, rules: DeadlineRules) -> dict[str, Any]:
+    """Everything the team sees; encrypted personal fields stay encrypted (masked).
+    `signals`: the case's signals with their evidence (signals_in_full)."""
     return {
         **case_summary(case, opened_on, as_of, rules),
         "channel": case.channel,
         "record_id": case.record_id,
         "summary": "[encrypted]" if case.summary is not None else None,
         "subjects": case.subjects,
-        "signals_detail": case.signals,
+        "signals_detail": signals,
         "evidence": case.evidence,
         "joint_operations": case.joint_operations,
         "disclosures": case.disclosures,

@@ -13,7 +13,7 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from services.enforcement.adapters.case_index import CaseIndex
-from services.enforcement.adapters.outbox import opened_on
+from services.enforcement.adapters.outbox import opened_on, signals_reader
 from services.enforcement.application.commands import CaseCommands, CaseNotFoundError
 from services.enforcement.domain.case import Case
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
@@ -68,6 +68,8 @@ def add_case_routes(
         versions = [e.originator_version for e in store.events.get(case_id) if isinstance(e, Case.Disclosed) and e.agency == agency]
         return store.load(case_id, version=versions[-1]) if versions else None
 
+    signals_of = signals_reader(store)
+
     def triage_case(case: Case, body: api.Triage, officer: str) -> None:
         """The owning section is checked against the duty register (default: by category);
         a category with a statutory limit counts it from the day the case came in."""
@@ -76,7 +78,7 @@ def add_case_routes(
         case.triage(body.category, body.priority, section, officer, deadline_for(body.category, received_on, rules))
 
     def detail(case: Case) -> dict[str, Any]:
-        return case_detail(case, opened_on(case), clock().astimezone(CHINA).date(), rules)
+        return case_detail(case, signals_of(case), opened_on(case), clock().astimezone(CHINA).date(), rules)
 
     async def run(ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
         if body.officer.section not in sections:
@@ -131,7 +133,7 @@ def add_case_routes(
         disclosed = await asyncio.to_thread(as_last_disclosed_to, case.id, agency)
         if disclosed is None:
             raise problem(403, "agency", f"案件 {case.case_number} 从未向 {agency} 披露; case {case.case_number} was never shared with {agency}")
-        return shared_view(disclosed, agency, opened_on(disclosed))
+        return await asyncio.to_thread(lambda: shared_view(disclosed, signals_of(disclosed), agency, opened_on(disclosed)))
 
     @http.post("/cases", status_code=201)
     async def open_case(body: api.OpenCase) -> JSONResponse:
