@@ -122,6 +122,20 @@ def test_a_handled_marker_takes_no_place_in_the_aggregate_cache_while_what_it_sa
     assert store.was_handled("verification-9")
 
 
+def test_a_look_in_passing_uses_a_cached_aggregate_and_caches_none_it_had_to_read(tmp_path):
+    store = TestStore(f"sqlite:///{tmp_path / 'events.db'}")
+    cached, read = Ledger.open_at("a", T0), Ledger.open_at("b", T0)
+    store.save(cached, read)
+    store.forget(read)
+
+    seen = [store.find_in_passing(cached.id), store.find_in_passing(read.id), store.find_in_passing(uuid4())]
+
+    assert [ledger.owner for ledger in seen[:2]] == ["a", "b"] and seen[2] is None
+    assert seen[0] is not store.repository.cache.get(cached.id), "a copy, as find gives"
+    with pytest.raises(KeyError):
+        store.repository.cache.get(read.id)
+
+
 def test_a_message_that_changes_nothing_is_still_marked_handled(store):
     assert store.save_once("intake-2", "fp.intake.accepted.x") is True
 

@@ -93,7 +93,7 @@ class Queries:
         by_section: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         by_township: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         for row in self.index.select(status=OPEN, section=section, township_code=township_code):
-            file: ApplicationFile = self.store.find(row["id"])
+            file: ApplicationFile = self.store.find_in_passing(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing"):
                 continue
@@ -108,7 +108,7 @@ class Queries:
         """Warn once per due date for every open application nearing or past its limit."""
         warned = []
         for row in self.index.select(status=OPEN):
-            file: ApplicationFile = self.store.find(row["id"])
+            file: ApplicationFile = self.store.find_in_passing(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:
                 continue
