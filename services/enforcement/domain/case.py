@@ -75,7 +75,7 @@ def case_number(year: int, case_id: UUID) -> str:
 def evidence_key(evidence: Sequence[str]) -> bytes:
     """What a case remembers of a signal's evidence to know it again: 16 bytes. The list
     itself can be thousands of ids (a skewed sex ratio's evidence is every birth in its
-    window); kept in every case in memory, the lists were most of enforcement's heap."""
+    window); kept in every cached case, they were about half of the cases' memory."""
     return hashlib.blake2b(json.dumps(list(evidence)).encode(), digest_size=16).digest()
 
 
