@@ -2,11 +2,11 @@
 process, and what each record adds to every stream and consumer. For comparing two
 versions of the code in one sitting (run-to-run noise on a small VM is about ±10%).
 
-    .venv/bin/python -m cli.bench.cpu [RECORDS] [--cold] [--spy DIR]
+    .venv/bin/python -m cli.bench.cpu [RECORDS] [--cold] [--history N] [--spy DIR]
 
---cold skips the warm-up (500 records first, which `fpb bench` does not do); --spy DIR
-records a py-spy profile of each service (the thread holding the GIL only; raw collapsed
-stacks, one file per service) into DIR. py-spy is in the `profile` extra:
+--cold skips the warm-up (--history records first, default 500, then settled; `fpb bench`
+has none); --spy DIR records a py-spy profile of each service (the thread holding the
+GIL only; raw collapsed stacks, one file per service) into DIR. py-spy is in the `profile` extra:
 `.venv/bin/pip install -e '.[profile]'`.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nats
 
-from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput, temporary_platform
+from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput, temporary_platform, wait_until_settled
 
 
 async def stream_counts(nats_url: str) -> dict[str, int]:
@@ -56,13 +56,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=int, nargs="?", default=10_000)
     parser.add_argument("--cold", action="store_true", help="no warm-up")
+    parser.add_argument("--history", type=int, default=500, help="records fed first, then settled (the warm-up); more, to see a long history's costs")
     parser.add_argument("--spy", type=Path, help="directory for py-spy profiles of the services")
     args = parser.parse_args()
     with temporary_platform("fpb-cpu-") as platform:
         pids = process_ids(platform)
         visible = Visibility(platform.store_url("reporting"))
         if not args.cold:
-            asyncio.run(sustained_throughput(platform.nats_url, visible, 500, "warm"))
+            asyncio.run(sustained_throughput(platform.nats_url, visible, args.history, "warm"))
+            asyncio.run(wait_until_settled(platform.nats_url))
         counts_before = asyncio.run(stream_counts(platform.nats_url))
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         spies = start_profiles(args.spy, {name: pids[name] for name in platform.services}) if args.spy else []
