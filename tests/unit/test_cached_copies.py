@@ -1,16 +1,21 @@
-"""A command works on a copy of a cached aggregate. For enforcement's cases and watches
-that copy shares the cached state (deep-copying it cost time and memory growing with
-every signal a case joined); a command on the copy still leaves the cached one as it was."""
+"""A command works on a copy of a cached aggregate. For enforcement's cases and watches,
+and verification's beneficiaries and township tallies, that copy shares the cached state
+(deep-copying it cost time and memory growing with every signal a case joined, every
+refusal a township's year counted); a command on the copy still leaves the cached one as
+it was."""
 
 from __future__ import annotations
 
 import copy
+from datetime import date
 from uuid import uuid4
 
 import pytest
 
 from services.enforcement.domain.case import Case
 from services.enforcement.domain.watch import BirthTally, OutletSales, PatientScans
+from services.verification.domain.subsidy.beneficiary import Beneficiary
+from services.verification.domain.subsidy.tally import TownshipTally
 
 SIGNAL = {"pattern": "unprescribed_termination_drug_sale", "subject": "outlet:YD-1", "evidence": ["intake-1"], "detected_on": "2026-03-01", "person_refs": ["p1"]}
 
@@ -39,6 +44,33 @@ def born(tally: BirthTally) -> None:
     tally.note_birth(event_id="intake-9", birth_date="2026-03-02", sex="F", window_days=365)
 
 
+def reported(beneficiary: Beneficiary) -> None:
+    beneficiary.report("reward", 2026, "130132100", "sub-1", "REC-1", "intake-1", 1960, {"type": "only_child"}, date(2026, 3, 2))
+
+
+def reported_again_and_died(beneficiary: Beneficiary) -> None:
+    assert beneficiary.report("reward", 2026, "130132105", "sub-2", "REC-2", "intake-2", 1960, {"type": "only_child"}, date(2026, 3, 3)) == "elsewhere"
+    beneficiary.record_death("2026-03-04", "intake-3")
+    beneficiary.record_pension("deceased", "2026-03-04", "intake-4")
+
+
+def refused(tally: TownshipTally) -> None:
+    tally.count_checked(beneficiary_id="BF-1")
+    tally.count_refused(beneficiary_id="BF-1", evidence="verification-9")
+
+
+def a_beneficiary() -> Beneficiary:
+    beneficiary = Beneficiary(person_ref="p1", first_seen_on="2026-03-01")
+    reported(beneficiary)
+    return beneficiary
+
+
+def a_tally() -> TownshipTally:
+    tally = TownshipTally(program="reward", year=2026, township_code="130132100")
+    refused(tally)
+    return tally
+
+
 def watched(cls, change):
     aggregate = cls(id=uuid4())
     change(aggregate)
@@ -50,7 +82,9 @@ def watched(cls, change):
     (lambda: watched(PatientScans, scanned), scanned),
     (lambda: watched(OutletSales, sold), sold),
     (lambda: watched(BirthTally, born), born),
-], ids=["case", "patient scans", "outlet sales", "birth tally"])
+    (a_beneficiary, reported_again_and_died),
+    (a_tally, refused),
+], ids=["case", "patient scans", "outlet sales", "birth tally", "beneficiary", "township tally"])
 def test_a_command_on_a_copy_of_a_cached_aggregate_shares_its_state_and_leaves_it_unchanged(make, command):
     cached = make()
     cached.collect_events()

@@ -25,6 +25,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.verification.domain.errors import RuleViolation
 from services.verification.domain.subsidy.references import public_id
+from shared.eventstore.copying import SharesStateWhenCopied
 from shared.ids import stable_id
 
 SUBSIDY_SECTION = "扶助中心"  # Assistance Center: owns the roll of beneficiaries and the payment cycles
@@ -46,7 +47,10 @@ def expect_section(officer: Officer, action: str, allowed: tuple[str, ...] = (SU
         raise RuleViolation("officer.section", f"{officer['section']} may not {action}: that belongs to {' or '.join(allowed)}", 403)
 
 
-class Beneficiary(Aggregate):
+class Beneficiary(SharesStateWhenCopied, Aggregate):
+    """Every event replaces the attributes it changes and never changes one in place, so a
+    copy of a cached beneficiary shares its state (SharesStateWhenCopied)."""
+
     @staticmethod
     def create_id(person_ref: str, **_: Any) -> UUID:
         return beneficiary_uuid(person_ref)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.eventstore.copying import SharesStateWhenCopied
 from shared.ids import stable_id
 
 
@@ -16,7 +17,11 @@ def tally_uuid(program: str, year: int, township_code: str) -> UUID:
     return stable_id("subsidy-tally", program, str(year), township_code)
 
 
-class TownshipTally(Aggregate):
+class TownshipTally(SharesStateWhenCopied, Aggregate):
+    """Its events replace attributes, never change one in place: a copy of the cached tally
+    shares its state (deep-copying its refusals' evidence, on every subsidy report, grew
+    with the township's year)."""
+
     @staticmethod
     def create_id(program: str, year: int, township_code: str, **_: Any) -> UUID:
         return tally_uuid(program, year, township_code)
