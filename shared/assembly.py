@@ -35,12 +35,12 @@ class Wiring:
     broker: Any
 
 
-def wire(name: str, settings: ServiceSettings, store: ServiceApplication, translate: Translator) -> Wiring:
+def wire(name: str, settings: ServiceSettings, store: ServiceApplication, translate: Translator, relays_topic: Callable[[str], bool] | None = None) -> Wiring:
     metrics = ServiceMetrics(name)
     broker = make_broker(settings.nats_url, name)
     publisher = Publisher(broker, metrics)
     positions = RelayPositions(settings.store_url)
-    relay = OutboxRelay(name, store, translate, positions, publisher, metrics)
+    relay = OutboxRelay(name, store, translate, positions, publisher, metrics, relays_topic=relays_topic)
     chain = ChainTable(settings.store_url, name)
     failures = metrics.audit_verification_failures.labels(name)
     keeper = ChainKeeper(store, chain, settings.audit_key_file, settings.checkpoint_dir, on_findings=failures.inc)

@@ -11,7 +11,7 @@ import structlog
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.deadline_watch import DeadlineWatch
 from services.enforcement.adapters.duty_register import load_duty_items
-from services.enforcement.adapters.outbox import case_translator
+from services.enforcement.adapters.outbox import case_translator, is_case_topic
 from services.enforcement.adapters.reveal import revealer
 from services.enforcement.adapters.tip_key import anonymous_tip_key
 from services.enforcement.application.commands import CaseCommands
@@ -52,7 +52,7 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
         return parse_uuid(ref) or index.by_number(ref)
 
     translate = case_translator(store)
-    wiring = wire(NAME, settings, store, translate)
+    wiring = wire(NAME, settings, store, translate, relays_topic=is_case_topic)
     probes = {}
     if settings.keystore_url and settings.key_dir:
         protector = open_protector(settings.keystore_url, settings.key_dir)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
-from services.enforcement.adapters.outbox import case_translator
+from services.enforcement.adapters.outbox import case_translator, is_case_topic
 from services.enforcement.adapters.reveal import revealer
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.application.cases import petition_decider, tip_decider
@@ -351,6 +351,21 @@ def test_a_signal_cases_evidence_is_shown_in_full_from_its_events_while_its_stat
     assert [s["evidence"] for s in shown["signals_detail"]] == evidence and shown["signals"] == 2
     assert [s["evidence_count"] for s in history["state"]["signals"]] == [1, 1]
     assert [e["data"]["signal"]["evidence"] for e in history["events"] if "signal" in e["data"]] == evidence
+
+
+def test_the_relays_topic_filter_passes_over_only_events_that_announce_nothing(store, accepted, sample, detection):
+    scan = accepted("health.ultrasound.recorded", 1, sample("health.ultrasound.recorded", "HB-U1", performed_on="2026-03-01", patient_id_number="13013219900709086X"))
+    termination = accepted("health.termination.recorded", 2, sample("health.termination.recorded", "HB-T1", gestation_weeks=16, medical_indication=None, performed_on="2026-03-05"))
+    decide(store, on_ultrasound, scan)
+    decide(store, termination_decider(detection), termination)
+    log = store.read_log(0, 1000)
+    translate, relayed = case_translator(store), case_translator(store)
+
+    every = [m.message_id for n in log for m in translate(n.id, store.decode(n))]
+    filtered = [m.message_id for n in log if is_case_topic(n.topic) for m in relayed(n.id, store.decode(n))]
+
+    assert filtered == every and every, "the same messages, the watches' events passed over"
+    assert any(not is_case_topic(n.topic) for n in log)
 
 
 def test_a_scan_then_an_unindicated_termination_is_signalled_against_the_scanning_facility(store, accepted, sample, detection):

@@ -131,3 +131,33 @@ def test_a_position_whose_save_failed_is_saved_again_at_the_next_chance():
 
     asyncio.run(scenario())
     assert positions.saves == [300]
+
+
+class TopicNotification(Notification):
+    @property
+    def topic(self) -> str:
+        return "services.enforcement.domain.case:Case.Opened" if self.id % 3 == 0 else "shared.eventstore.application:HandledMessage.Handled"
+
+
+class StoreWithTopics(Store):
+    def __init__(self, events: int) -> None:
+        super().__init__(events)
+        self.decoded: list[int] = []
+
+    def read_log(self, after: int, limit: int) -> list[Notification]:
+        return [TopicNotification(n.id) for n in super().read_log(after, limit)]
+
+    def decode(self, notification: Notification) -> int:
+        self.decoded.append(notification.id)
+        return notification.id
+
+
+def test_a_relay_told_which_topics_it_relays_passes_the_others_over_undecoded_and_moves_past_them():
+    store, positions, publisher = StoreWithTopics(events=7), Positions(), Recorder()
+    translate = lambda notification_id, event: [OutgoingMessage(subject="fp.enforcement.x", body=b"{}", message_id=str(event))]  # noqa: E731
+    relay = OutboxRelay("enforcement", store, translate, positions, publisher, ServiceMetrics("enforcement"), relays_topic=lambda topic: ":Case." in topic)
+
+    assert asyncio.run(relay.publish_next_batch()) == 7
+
+    assert publisher.published == ["3", "6"] and store.decoded == [3, 6]
+    assert asyncio.run(relay.publish_next_batch()) == 0, "it moved past the events it passed over"

@@ -61,6 +61,12 @@ def signals_reader(store: ServiceApplication) -> SignalsOf:
     return lambda case: signals_in_full(store.events.get(case.id, lte=case.version))
 
 
+def is_case_topic(topic: str) -> bool:
+    """Whether the translator looks at events of this topic ("module:Case.Opened"): the
+    relay passes the watches' and the handled-message markers' events over undecoded."""
+    return ":Case." in topic
+
+
 def case_translator(store: ServiceApplication) -> Callable[[int, Any], Sequence[OutgoingMessage]]:
     # The case as each event left it: the relay's recent states, mutated event by event.
     load_case, signals_of = StatesAfter(store), signals_reader(store)
