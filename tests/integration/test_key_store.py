@@ -59,3 +59,12 @@ def test_the_keys_kept_in_memory_are_bounded_and_a_key_let_go_is_read_again(stor
     assert len(store._cache) <= 5
     assert {subject: store.existing_key(subject) for subject in subjects} == keys
     store.close()
+
+
+def test_a_key_store_in_a_sqlite_file_commits_through_a_write_ahead_log(tmp_path):
+    store = KeyStore(f"sqlite:///{tmp_path / 'keys.db'}", MASTER)
+    store.key_for("someone")
+    with store._engine.connect() as conn:
+        modes = (conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar())
+    assert modes == ("wal", 2), "one fsync per commit, and still durable (FULL)"
+    store.close()

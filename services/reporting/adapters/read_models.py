@@ -13,15 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
 from services.reporting.domain.projections import Change, PlainChange
-from shared.eventstore.backend import create_tables, sqlalchemy_url
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+from shared.eventstore.backend import create_tables, sqlalchemy_url, sqlite_pragmas
 
 
 def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
@@ -43,7 +35,7 @@ class ReadModelStore:
         self.url = url
         self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", sqlite_pragmas)
         create_tables(metadata, self.engine)
         self._insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
         self._record_messages = (
