@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from services.enforcement.adapters.case_index import CaseIndex
 from services.enforcement.adapters.outbox import opened_on, signals_reader
 from services.enforcement.application.commands import CaseCommands, CaseNotFoundError
-from services.enforcement.domain.case import Case
+from services.enforcement.domain.case import Case, signals_in_full
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.ownership import DutyItems, owning_section
@@ -63,10 +63,14 @@ def add_case_routes(
             raise problem(404, "case", f"no case {ref!r}")
         return case
 
-    def as_last_disclosed_to(case_id: UUID, agency: str) -> Case | None:
-        """The case as the agency's last disclosure left it: what was shared, and no more."""
-        versions = [e.originator_version for e in store.events.get(case_id) if isinstance(e, Case.Disclosed) and e.agency == agency]
-        return store.load(case_id, version=versions[-1]) if versions else None
+    def as_last_disclosed_to(case_id: UUID, agency: str) -> tuple[Case, list[dict[str, Any]]] | None:
+        """The case as the agency's last disclosure left it, and its signals in full then:
+        what was shared, and no more. One read of the case's events gives both."""
+        events = list(store.events.get(case_id))
+        versions = [e.originator_version for e in events if isinstance(e, Case.Disclosed) and e.agency == agency]
+        if not versions:
+            return None
+        return store.load(case_id, version=versions[-1]), signals_in_full(e for e in events if e.originator_version <= versions[-1])
 
     signals_of = signals_reader(store)
 
@@ -130,10 +134,11 @@ def add_case_routes(
         if agency not in AGENCY_FIELDS:
             raise problem(404, "agency", f"unknown agency {agency!r}; one of {', '.join(AGENCY_FIELDS)}")
         case = await asyncio.to_thread(load, ref)
-        disclosed = await asyncio.to_thread(as_last_disclosed_to, case.id, agency)
-        if disclosed is None:
+        found = await asyncio.to_thread(as_last_disclosed_to, case.id, agency)
+        if found is None:
             raise problem(403, "agency", f"案件 {case.case_number} 从未向 {agency} 披露; case {case.case_number} was never shared with {agency}")
-        return await asyncio.to_thread(lambda: shared_view(disclosed, signals_of(disclosed), agency, opened_on(disclosed)))
+        disclosed, signals = found
+        return shared_view(disclosed, signals, agency, opened_on(disclosed))
 
     @http.post("/cases", status_code=201)
     async def open_case(body: api.OpenCase) -> JSONResponse:
