@@ -19,8 +19,9 @@ from rich.table import Table
 
 from cli.bench.audit import as_of_benchmark, verify_benchmark
 from cli.bench.load import run_load
-from cli.bench.raw import event_store_baseline, jetstream_baseline
+from cli.bench.raw import event_store_baseline, jetstream_baseline, reference_speed
 from cli.bench.replay import replay_benchmark
+from cli.bench.targets import summary, verdicts
 
 MESSAGE_SIZE = 1200  # bytes: about the size of an inbound record with its envelope
 
@@ -46,7 +47,8 @@ def machine() -> dict[str, str]:
 def run(scale: Scale, out: Path, console: Console) -> dict:
     with tempfile.TemporaryDirectory(prefix="fpb-bench-") as temporary:
         workdir = Path(temporary)
-        results: dict = {"machine": machine(), "started_at": datetime.now(timezone.utc).isoformat(), "scale": scale.__dict__}
+        results: dict = {"machine": machine(), "started_at": datetime.now(timezone.utc).isoformat(), "scale": scale.__dict__,
+                         "reference_speed": {"start": reference_speed()}}
         console.print("raw JetStream baseline…")
         results["jetstream"] = asyncio.run(jetstream_baseline(workdir, scale.raw_messages, MESSAGE_SIZE))
         console.print("raw event store baseline…")
@@ -58,10 +60,14 @@ def run(scale: Scale, out: Path, console: Console) -> dict:
         console.print("audit…")
         results["as_of"] = as_of_benchmark(workdir)
         results["verify"] = verify_benchmark(workdir)
+        results["reference_speed"]["end"] = reference_speed()
     results["table"] = table_rows(results)
+    judged = verdicts(results)
+    results["targets"] = [v.as_dict() for v in judged]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print_table(results["table"], console)
+    console.print(f"targets: {summary(judged)}")
     console.print(f"written to {out}")
     return results
 
@@ -75,6 +81,8 @@ def table_rows(r: dict) -> list[dict]:
                 "baseline_unit": base_unit, "ratio": round(value / baseline, 3) if baseline else None}
 
     rows = [
+        row("machine speed at the start, reference Python work", r["reference_speed"]["start"], "rounds/s"),
+        row("machine speed at the end, reference Python work", r["reference_speed"]["end"], "rounds/s"),
         row("raw JetStream publish (durable, pipelined)", js["publish_per_s"], "msg/s"),
         row("raw JetStream pull-consume with ack", js["consume_per_s"], "msg/s"),
         row("raw event store append, 1 event/transaction", store["append_one_per_s"], "events/s"),
