@@ -29,8 +29,8 @@ def _endpoints(data_dir: Path) -> dict[str, Any]:
 def _get(data_dir: Path, path: str, params: dict[str, str] | None = None) -> Any:
     url = _endpoints(data_dir)["services"]["enforcement"]
     response = httpx.get(f"{url}{path}", params=params or {}, timeout=30)
-    if response.status_code == 404:
-        console.print(f"[red]{response.json().get('detail')}[/red]")
+    if response.status_code in (404, 422):  # no such case, or a filter the service refused: its words
+        console.print(str(response.json().get("detail")), style="red", markup=False)
         raise typer.Exit(1)
     response.raise_for_status()
     return response.json()
@@ -130,9 +130,13 @@ def list_cases(
     status: Annotated[Optional[str], typer.Option(help="opened, triaged, assigned, investigating, referred, concluded, closed, reopened")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only cases past their statutory deadline")] = False,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD: deadlines as of that day")] = None,
+    limit: Annotated[int, typer.Option(help="Cases per page (1-5000), in the order they were opened")] = 500,
+    after: Annotated[Optional[str], typer.Option(help="The cursor a previous page printed, for the page after it")] = None,
 ) -> None:
     """List cases (from the enforcement service's HTTP API)."""
     params = {k: v for k, v in (("status", status), ("as_of", as_of)) if v}
+    if not overdue:
+        params.update({"limit": limit, **({"after": after} if after else {})})
     body = _get(data_dir, "/cases/overdue" if overdue else "/cases", params)
     rows = body["overdue"] if overdue else body["cases"]
     table = Table(title=f"cases · 案件 ({len(rows)}) as of {body['as_of']}")
@@ -142,6 +146,9 @@ def list_cases(
         table.add_row(row["case_number"], row["origin"], row["category"], row["township_code"] or "", row["section"], row["status"],
                       row["priority"] or "", row["assigned_to"] or "", row["due_on"] or "", row["deadline"] or "")
     console.print(table)
+    if body.get("next"):
+        again = f" --status {status}" if status else ""
+        console.print(f"更多案件 more cases: fpb cases list{again} --limit {limit} --after '{body['next']}'")
 
 
 @app.command()

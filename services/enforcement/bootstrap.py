@@ -9,11 +9,13 @@ from uuid import UUID
 import structlog
 
 from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.case_rows import CASES
 from services.enforcement.adapters.deadline_watch import DeadlineWatch
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.outbox import case_translator, is_case_topic
 from services.enforcement.adapters.reveal import revealer
 from services.enforcement.adapters.tip_key import anonymous_tip_key
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.application.signals import UNREADABLE
 from services.enforcement.entrypoints.asyncapi import document
@@ -22,6 +24,7 @@ from services.enforcement.entrypoints.routes import PULLED, routes
 from services.enforcement.settings import EnforcementSettings
 from shared.assembly import finish, sql_probe, wire
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.index_rows import IndexRows
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid
@@ -46,10 +49,12 @@ def now() -> datetime:
 def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now) -> Service:
     store = EnforcementStore(settings.store_url)
     index = CaseIndex(store)
+    case_rows = IndexRows(settings.store_url, CASES)
+    listing = CaseListing(store, case_rows)
 
     def resolve(ref: str) -> UUID | None:
         """A case's UUID or its case number (ZF-2026-1A2B3C4D)."""
-        return parse_uuid(ref) or index.by_number(ref)
+        return parse_uuid(ref) or listing.by_number(ref)
 
     translate = case_translator(store)
     wiring = wire(NAME, settings, store, translate, relays_topic=is_case_topic)
@@ -68,9 +73,9 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
     consumers = [DurableConsumer(spec, handler, wiring.publisher, wiring.metrics) for spec in PULLED]
     service = finish(wiring, consumers, resolve, document, closers=closers, probes=probes)
     breaches = CountedOnce(settings.store_url, NAME, wiring.metrics.deadline_breaches.labels(NAME, "case").inc)
-    service.closers.append(breaches.close)
+    service.closers += [breaches.close, case_rows.close]
     commands = CaseCommands(store, rules, wiring.relay.wake, breaches)
-    add_case_routes(service.http, store, index, commands, rules, settings.officer_sections, clock, load_duty_items(settings.duty_register_path))
+    add_case_routes(service.http, store, index, listing, commands, rules, settings.officer_sections, clock, load_duty_items(settings.duty_register_path))
     service.workers.append(DeadlineWatch(commands, index, clock, settings.deadline_check_seconds))
     return service
 

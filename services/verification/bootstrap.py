@@ -10,7 +10,8 @@ from uuid import UUID
 
 import structlog
 
-from services.verification.adapters.index_rows import APPLICATIONS, IndexRows
+from services.verification.adapters.index_rows import APPLICATIONS, SUBSIDY
+from shared.eventstore.index_rows import IndexRows
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
@@ -122,7 +123,7 @@ def bootstrap(settings: VerificationSettings) -> Service:
     queries = Queries(wiring.store, applications, ApplicationIndex(wiring.store, application_rows), breaches)
     install_error_handlers(service.http)
     service.http.include_router(verification_routes(commands, queries, today))
-    index_rows = IndexRows(settings.store_url)
+    index_rows = IndexRows(settings.store_url, SUBSIDY)
     service.closers.append(index_rows.close)
     subsidy_index = SubsidyIndex(wiring.store, index_rows)
     service.http.include_router(subsidy_routes(

@@ -81,14 +81,14 @@ def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_tables(metadata, engine) -> None:
+def create_tables(metadata, engine, tables=None) -> None:
     """create_all that tolerates another process creating the same tables at the same
     moment: several services starting together on one PostgreSQL database, or on one
     SQLite file (the shared key store), where the loser of the race sees "table …
     already exists" as an OperationalError."""
     for attempt in range(5):
         try:
-            metadata.create_all(engine)
+            metadata.create_all(engine, tables=tables)
             return
         except (ProgrammingError, IntegrityError, InternalError, OperationalError):
             if attempt == 4:

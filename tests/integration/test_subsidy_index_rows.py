@@ -3,11 +3,12 @@ saved with the log position they reach, never overwritten by an older batch."""
 
 from __future__ import annotations
 
-from services.verification.adapters.index_rows import APPLICATIONS, SELECT_PAGE, IndexRows
+from services.verification.adapters.index_rows import APPLICATIONS, SUBSIDY
+from shared.eventstore.index_rows import SELECT_PAGE, IndexRows
 
 
 def test_rows_are_saved_with_their_position_filtered_by_column_and_an_older_batch_is_refused(store_url: str):
-    rows = IndexRows(store_url)
+    rows = IndexRows(store_url, SUBSIDY)
     rows.clear()
     payment = {"payment_id": "PAY-2026-RW-000001", "cycle_id": "2026-reward", "township_code": "130132100", "status": "approved",
                "bucket": "pending", "amount": "960.00"}
@@ -26,7 +27,7 @@ def test_rows_are_saved_with_their_position_filtered_by_column_and_an_older_batc
 
 
 def test_rows_are_loaded_together_by_kind_and_key_only_those_stored(store_url: str):
-    rows = IndexRows(store_url)
+    rows = IndexRows(store_url, SUBSIDY)
     rows.clear()
     stored = {("payment", f"p{n}"): {"payment_id": f"PAY-{n}", "status": "approved"} for n in range(1200)}
     stored[("signal", "p1")] = {"signal_id": "SG-1", "cases": []}
@@ -43,7 +44,7 @@ def test_rows_are_loaded_together_by_kind_and_key_only_those_stored(store_url: s
 
 
 def test_the_applications_index_keeps_its_own_rows_and_position_beside_the_subsidy_index(store_url: str):
-    subsidy, applications = IndexRows(store_url), IndexRows(store_url, APPLICATIONS)
+    subsidy, applications = IndexRows(store_url, SUBSIDY), IndexRows(store_url, APPLICATIONS)
     subsidy.clear()
     applications.clear()
     row = {"application_id": "APP-1", "application_kind": "rebirth_approval", "township_code": "130132100", "section": "县直科",

@@ -17,7 +17,8 @@ from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.application.applications import Applications
 from services.verification.application.commands import OfficerCommands
-from services.verification.adapters.index_rows import APPLICATIONS, IndexRows
+from services.verification.adapters.index_rows import APPLICATIONS
+from shared.eventstore.index_rows import IndexRows
 from services.verification.application.queries import ApplicationIndex, Queries
 from services.verification.domain.application_file import (
     ApplicationFile,

@@ -17,7 +17,8 @@ from services.verification.adapters.subsidy_policy_file import load_subsidy_poli
 from services.verification.application.payment_commands import PaymentCommands
 from services.verification.application.subsidies import Subsidies
 from services.verification.application.subsidy_commands import BeneficiaryCommands
-from services.verification.adapters.index_rows import IndexRows
+from services.verification.adapters.index_rows import SUBSIDY
+from shared.eventstore.index_rows import IndexRows
 from services.verification.application.subsidy_queries import SubsidyIndex
 from services.verification.application.subsidy_unit import Unit
 from services.verification.domain.subsidy.beneficiary import Beneficiary, beneficiary_uuid
@@ -48,7 +49,7 @@ class SubsidyWorld:
         self.announced, self.delivery, self.protector, self.today = announced, delivery, protector, today
         self.store = VerificationStore("memory://")
         self.policy = load_subsidy_policy()
-        self.index = SubsidyIndex(self.store, IndexRows(None))
+        self.index = SubsidyIndex(self.store, IndexRows(None, SUBSIDY))
         subsidies = Subsidies(self.policy, protector)
         self.routes = {**{subject: getattr(subsidies, name) for subject, name in SUBSIDY_ROUTES.items()}, **LIFE_EVENT_ROUTES, **ENFORCEMENT_ROUTES}
         self.translate = make_translate(self.store)

@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.case_rows import CASES
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.outbox import case_translator
 from services.enforcement.application.commands import CaseCommands
@@ -20,6 +22,7 @@ from services.enforcement.domain.case import Case, case_id_for
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.redaction import AGENCY_FIELDS
 from services.enforcement.entrypoints.http import add_case_routes
+from shared.eventstore.index_rows import IndexRows
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
@@ -36,7 +39,7 @@ def store() -> EnforcementStore:
 def api(store) -> TestClient:
     http = FastAPI()
     rules = DeadlineRules()
-    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, rules, lambda: None), rules, ("执法大队",), lambda: NOW, load_duty_items())
+    add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, ("执法大队",), lambda: NOW, load_duty_items())
     return TestClient(http)
 
 

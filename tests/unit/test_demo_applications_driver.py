@@ -14,10 +14,13 @@ from fastapi.testclient import TestClient
 from cli.demo.applications_driver import DemoDriveError, FileWorker, enforcement_cases
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.case_rows import CASES
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.settings import EnforcementSettings
+from shared.eventstore.index_rows import IndexRows
 
 TODAY = date(2026, 3, 10)
 
@@ -29,7 +32,7 @@ def enforcement() -> TestClient:
     rules = settings.deadline_rules()
     http = FastAPI()
     now = datetime(2026, 3, 10, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: now, load_duty_items())
+    add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: now, load_duty_items())
     return TestClient(http)
 
 

@@ -15,12 +15,15 @@ from cli.demo.cases_driver import BRIGADE, DemoDriveError, drive_cases, poster
 from cli.demo.records import generate_demo_records
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.case_rows import CASES
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.adapters.duty_register import load_duty_items
 from services.enforcement.adapters.reveal import revealer
 from services.enforcement.application.commands import CaseCommands
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.entrypoints.routes import routes
 from services.enforcement.settings import EnforcementSettings
+from shared.eventstore.index_rows import IndexRows
 from shared.contracts.integration import read_event
 
 FEEDS = ("hotline.tip.received", "petitions.petition.received", "health.ultrasound.recorded", "health.termination.recorded", "drug.sale.recorded", "police.birth.registered")
@@ -45,7 +48,7 @@ def enforcement(announced, delivery, protector) -> TestClient:
                 store.save_once(received.envelope.event_id, message.subject, *table[message.subject](received, store.find))
     http = FastAPI()
     rules = settings.deadline_rules()
-    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: LATER, load_duty_items())
+    add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: LATER, load_duty_items())
     return TestClient(http)
 
 

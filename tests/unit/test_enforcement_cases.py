@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.adapters.case_index import CaseIndex
+from services.enforcement.adapters.case_rows import CASES
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.adapters.outbox import case_translator, is_case_topic
 from services.enforcement.adapters.reveal import revealer
 from services.enforcement.adapters.duty_register import load_duty_items
@@ -26,6 +28,7 @@ from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.detectors.sex_ratio import SexRatioRule
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.entrypoints.routes import PULLED, TEAM_CONSUMER
+from shared.eventstore.index_rows import IndexRows
 from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
@@ -74,7 +77,7 @@ def decide(store, decider, message):
 @pytest.fixture
 def api(store):
     http = FastAPI()
-    add_case_routes(http, store, CaseIndex(store), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW, load_duty_items())
+    add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW, load_duty_items())
     return TestClient(http)
 
 

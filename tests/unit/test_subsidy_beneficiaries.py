@@ -182,7 +182,7 @@ def test_listing_filters_by_township_program_year_and_status(world):
 
 
 def test_the_listing_index_keeps_its_rows_and_position_and_never_goes_back(world):
-    from services.verification.adapters.index_rows import IndexRows
+    from shared.eventstore.index_rows import IndexRows
 
     world.report(ELDER, year=2026)
     rows = world.index.rows

@@ -16,7 +16,8 @@ from services.verification.application import life_events
 from services.verification.application.payment_commands import PaymentCommands
 from services.verification.application.subsidies import Subsidies
 from services.verification.application.subsidy_commands import BeneficiaryCommands, SubsidyNotFoundError
-from services.verification.adapters.index_rows import IndexRows
+from services.verification.adapters.index_rows import SUBSIDY
+from shared.eventstore.index_rows import IndexRows
 from services.verification.application.subsidy_queries import SubsidyIndex, cycle_totals
 from services.verification.domain.errors import RuleViolation
 from services.verification.domain.subsidy.beneficiary import beneficiary_uuid
@@ -69,7 +70,7 @@ steps = st.builds(
 class Run:
     def __init__(self) -> None:
         self.store = ServiceApplication("memory://")
-        self.index = SubsidyIndex(self.store, IndexRows(None))
+        self.index = SubsidyIndex(self.store, IndexRows(None, SUBSIDY))
         self.subsidies = Subsidies(POLICY, None)
         self.beneficiaries = BeneficiaryCommands(self.store, POLICY, self.index)
         self.payments = PaymentCommands(self.store, self.index)

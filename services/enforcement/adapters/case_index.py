@@ -1,6 +1,7 @@
-"""Which cases exist, and which of them have a statutory clock still running, found by
-following the store's own notification log (no second database). Only the events that
-open a case or start, stop or spend its clock are decoded; cases are loaded on demand."""
+"""Which cases have a statutory clock still running, found by following the store's own
+notification log. Only the events that open a case or start, stop or spend its clock are
+decoded; cases are loaded on demand. (Lists of cases read the case listing's rows:
+application/case_listing.py.)"""
 
 from __future__ import annotations
 
@@ -19,29 +20,17 @@ class CaseIndex:
     def __init__(self, store: ServiceApplication) -> None:
         self._store = store
         self._position = 0
-        self._ids: list[UUID] = []
-        self._by_number: dict[str, UUID] = {}
         # Cases whose clock may still raise a "nearing" or "breached" alert: a deadline set
         # and neither answered (concluded) nor breached since. The deadline watch loads
         # only these, not every case ever opened (its cost grew with the county's history).
         self._clock_running: dict[UUID, None] = {}  # an ordered set
         self._lock = threading.Lock()
 
-    def catch_up(self) -> list[UUID]:
-        """Every case, in the order they were opened."""
-        with self._lock:
-            self._follow_log()
-            return list(self._ids)
-
     def clock_running(self) -> list[UUID]:
         """The cases a deadline check must look at; any other case can raise no alert."""
         with self._lock:
             self._follow_log()
             return list(self._clock_running)
-
-    def by_number(self, case_number: str) -> UUID | None:
-        self.catch_up()
-        return self._by_number.get(case_number)
 
     def _follow_log(self) -> None:
         while True:
@@ -56,8 +45,6 @@ class CaseIndex:
     def _note(self, event: Case.Event) -> None:
         case_id = event.originator_id
         if isinstance(event, Case.Opened):
-            self._ids.append(case_id)
-            self._by_number[event.case_number] = case_id
             if event.deadline:
                 self._clock_running[case_id] = None
         elif isinstance(event, Case.DeadlineSet):  # a new clock: its alerts start afresh

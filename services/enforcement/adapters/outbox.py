@@ -9,11 +9,11 @@ so each message carries the case's status after the change.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta, timezone
 from typing import Any
 
 from services.enforcement.domain.case import Case, signals_in_full
 from services.enforcement.domain.redaction import shared_view
+from services.enforcement.domain.views import opened_on
 from shared.contracts.events.enforcement import (
     CASE_OPENED,
     CASE_OPENED_SUBJECT,
@@ -30,7 +30,6 @@ from shared.eventstore.application import ServiceApplication
 from shared.eventstore.states import StatesAfter
 
 SERVICE = "enforcement"
-CHINA = timezone(timedelta(hours=8))
 CHANGES = {
     "Triaged": "triaged",
     "Assigned": "assigned",
@@ -48,10 +47,6 @@ CHANGES = {
 # Free text an officer typed stays in the case (the team sees it over HTTP), not on the stream.
 NOT_ON_THE_STREAM = {"description", "findings", "reason", "response", "purpose", "officer", "item"}
 SignalsOf = Callable[[Case], list[dict[str, Any]]]
-
-
-def opened_on(case: Case) -> str:
-    return case.created_on.astimezone(CHINA).date().isoformat()
 
 
 def signals_reader(store: ServiceApplication) -> SignalsOf:

@@ -35,6 +35,8 @@ TIP_CATEGORIES = {
 }
 CATEGORIES = {**TIP_CATEGORIES, "falsification": "弄虚作假", "petition": "信访", "administrative_review": "行政复议"}
 PRIORITIES = ("low", "normal", "high", "urgent")
+STATUSES = ("opened", "triaged", "assigned", "investigating", "referred", "concluded", "closed", "reopened")
+ORIGINS = ("signal", "hotline_tip", "petition", "officer")
 AGENCIES = {"police": "公安局", "health": "卫健局", "drug": "市场监管局(药监)"}
 REFERRAL_TARGETS = {"judicial": "移送司法机关", "discipline": "追究责任"}
 EVIDENCE_KINDS = ("document", "statement", "linked_fact")

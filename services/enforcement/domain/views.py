@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta, timezone
 from typing import Any
 
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_standing
+
+CHINA = timezone(timedelta(hours=8))
 
 
 def answered(case: Any) -> bool:
     return case.conclusion is not None or case.status == "closed"
 
 
-def case_summary(case: Any, opened_on: str, as_of: date, rules: DeadlineRules) -> dict[str, Any]:
-    deadline = case.deadline or None
+def opened_on(case: Any) -> str:
+    """The day (China time) the case was opened."""
+    return case.created_on.astimezone(CHINA).date().isoformat()
+
+
+def case_row(case: Any) -> dict[str, Any]:
+    """What a case's line in a list keeps, whatever the day it is read on (the case
+    listing stores it: enforcement/application/case_listing.py)."""
     return {
         "case_id": str(case.id),
         "case_number": case.case_number,
@@ -25,19 +33,34 @@ def case_summary(case: Any, opened_on: str, as_of: date, rules: DeadlineRules) -
         "priority": case.priority,
         "assigned_to": case.assigned_to,
         "anonymous": case.anonymous,
-        "opened_on": opened_on,
-        "due_on": deadline["due_on"] if deadline else None,
-        "deadline": deadline_standing(deadline, answered(case), as_of, rules),
+        "opened_on": opened_on(case),
+        "deadline": case.deadline or None,
+        "answered": answered(case),
         "signals": len(case.signals),
         "version": case.version,
     }
 
 
-def case_detail(case: Any, signals: list[dict[str, Any]], opened_on: str, as_of: date, rules: DeadlineRules) -> dict[str, Any]:
+SHOWN_AS_KEPT = ("case_id", "case_number", "origin", "category", "township_code", "section", "status", "priority", "assigned_to",
+                 "anonymous", "opened_on")
+
+
+def listed(row: dict[str, Any], as_of: date, rules: DeadlineRules) -> dict[str, Any]:
+    """A case's line in a list on `as_of`: where its statutory clock then stands."""
+    deadline = row["deadline"]
+    return {**{k: row[k] for k in SHOWN_AS_KEPT}, "due_on": deadline["due_on"] if deadline else None,
+            "deadline": deadline_standing(deadline, row["answered"], as_of, rules), "signals": row["signals"], "version": row["version"]}
+
+
+def case_summary(case: Any, as_of: date, rules: DeadlineRules) -> dict[str, Any]:
+    return listed(case_row(case), as_of, rules)
+
+
+def case_detail(case: Any, signals: list[dict[str, Any]], as_of: date, rules: DeadlineRules) -> dict[str, Any]:
     """Everything the team sees; encrypted personal fields stay encrypted (masked).
     `signals`: the case's signals with their evidence (signals_in_full)."""
     return {
-        **case_summary(case, opened_on, as_of, rules),
+        **case_summary(case, as_of, rules),
         "channel": case.channel,
         "record_id": case.record_id,
         "summary": "[encrypted]" if case.summary is not None else None,

@@ -13,19 +13,21 @@ from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from services.enforcement.adapters.case_index import CaseIndex
-from services.enforcement.adapters.outbox import opened_on, signals_reader
+from services.enforcement.adapters.outbox import signals_reader
+from services.enforcement.application.case_listing import CaseListing
 from services.enforcement.application.commands import CaseCommands, CaseNotFoundError
-from services.enforcement.domain.case import Case, signals_in_full
+from services.enforcement.domain.case import CATEGORIES, ORIGINS, STATUSES, Case, signals_in_full
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.ownership import DutyItems, owning_section
 from services.enforcement.domain.redaction import AGENCY_FIELDS, disclosed_fields, shared_view
-from services.enforcement.domain.views import case_detail, case_summary
+from services.enforcement.domain.views import case_detail, listed, opened_on
 from services.enforcement.entrypoints import commands_api as api
 from shared.eventstore.application import ServiceApplication
 from shared.observability.http import parse_uuid
 
 CHINA = timezone(timedelta(hours=8))
+PAGE_MAX = 5000  # cases per page at most (a page is read and sent whole)
 Clock = Callable[[], datetime]
 
 
@@ -49,10 +51,11 @@ def parse_as_of(as_of: str | None, clock: Clock) -> datetime:
 
 
 def add_case_routes(
-    http: FastAPI, store: ServiceApplication, index: CaseIndex, commands: CaseCommands, rules: DeadlineRules, sections: tuple[str, ...], clock: Clock, duty_items: DutyItems,
+    http: FastAPI, store: ServiceApplication, index: CaseIndex, listing: CaseListing, commands: CaseCommands, rules: DeadlineRules,
+    sections: tuple[str, ...], clock: Clock, duty_items: DutyItems,
 ) -> None:
     def case_id_of(ref: str) -> UUID:
-        case_id = parse_uuid(ref) or index.by_number(ref)
+        case_id = parse_uuid(ref) or listing.by_number(ref)
         if case_id is None:
             raise problem(404, "case", f"no case {ref!r}")
         return case_id
@@ -82,7 +85,7 @@ def add_case_routes(
         case.triage(body.category, body.priority, section, officer, deadline_for(body.category, received_on, rules))
 
     def detail(case: Case) -> dict[str, Any]:
-        return case_detail(case, signals_of(case), opened_on(case), clock().astimezone(CHINA).date(), rules)
+        return case_detail(case, signals_of(case), clock().astimezone(CHINA).date(), rules)
 
     async def run(ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
         if body.officer.section not in sections:
@@ -100,27 +103,31 @@ def add_case_routes(
             raise problem(409 if error.field in ("status", "version") else 422, error.field, error.message) from None
 
     @http.get("/cases")
-    async def list_cases(status: str | None = None, origin: str | None = None, category: str | None = None, as_of: str | None = Query(None)) -> dict[str, Any]:
+    async def list_cases(
+        status: str | None = None, origin: str | None = None, category: str | None = None, township_code: str | None = None,
+        as_of: str | None = Query(None, description="YYYY-MM-DD or ISO date-time with offset: deadlines as of then; default now"),
+        limit: int = Query(500, ge=1, le=PAGE_MAX, description="Cases per page, in the order they were opened"),
+        after: str | None = Query(None, description="The `next` cursor of the page before"),
+    ) -> dict[str, Any]:
+        """Cases in the order they were opened, a page at a time; `next` is the cursor of
+        the following page (null on the last)."""
+        for field, value, allowed in (("status", status, STATUSES), ("origin", origin, ORIGINS), ("category", category, tuple(CATEGORIES))):
+            if value is not None and value not in allowed:
+                raise problem(422, field, f"unknown {field} {value!r}; one of {', '.join(allowed)}")
         day = parse_as_of(as_of, clock).astimezone(CHINA).date()
-
-        def in_thread() -> list[dict[str, Any]]:
-            rows = []
-            for case_id in index.catch_up():
-                case = store.find_in_passing(case_id)
-                row = case_summary(case, opened_on(case), day, rules)
-                if (status or row["status"]) == row["status"] and (origin or row["origin"]) == row["origin"] and (category or row["category"]) == row["category"]:
-                    rows.append(row)
-            return rows
-
-        return {"as_of": day.isoformat(), "cases": await asyncio.to_thread(in_thread)}
+        filters = {"status": status, "origin": origin, "category": category, "township_code": township_code}
+        rows, following = await asyncio.to_thread(listing.page, filters, limit, after)
+        return {"as_of": day.isoformat(), "cases": [listed(row, day, rules) for row in rows], "next": following}
 
     @http.get("/cases/overdue")
     async def overdue(as_of: str | None = Query(None, description="YYYY-MM-DD or ISO date-time with offset; default now")) -> dict[str, Any]:
-        listed = await list_cases(as_of=as_of)
+        """Unanswered cases past their statutory deadline, and those nearing it."""
+        day = parse_as_of(as_of, clock).astimezone(CHINA).date()
+        running = await asyncio.to_thread(lambda: [listed(row, day, rules) for row in listing.awaiting_answer()])
         return {
-            "as_of": listed["as_of"],
-            "overdue": [c for c in listed["cases"] if c["deadline"] == "breached"],
-            "nearing": [c for c in listed["cases"] if c["deadline"] == "nearing"],
+            "as_of": day.isoformat(),
+            "overdue": [c for c in running if c["deadline"] == "breached"],
+            "nearing": [c for c in running if c["deadline"] == "nearing"],
         }
 
     @http.get("/cases/{ref}")

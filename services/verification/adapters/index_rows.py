@@ -1,129 +1,18 @@
-"""Verification's listing indexes' rows, in its own database (not in memory: at
-1,000,000 stored events the in-memory subsidy rows took 336 MiB and a minute to rebuild
-at every start).
-
-One table per index (`IndexTable`): small rows keyed by (kind, key), the columns officers
-filter by, the fields as JSON, and the log position the index is up to date with,
-written in the same transaction as the rows.
-"""
+"""Verification's listing indexes' tables (rows kept by shared/eventstore/index_rows.py):
+subsidy enrolments, payments and signals; applications."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from sqlalchemy import Column, Integer, String
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.pool import StaticPool
+from shared.eventstore.index_rows import index_table
 
-from shared.eventstore.backend import create_tables, sqlalchemy_url
-
-LOAD_CHUNK = 500  # keys per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
-SELECT_PAGE = 1000  # rows per query when listing
-metadata = MetaData()
-# Every index's position, by index name (the table kept its first index's name).
-positions = Table("fpb_subsidy_index_position", metadata, Column("name", String(32), primary_key=True), Column("position", Integer, nullable=False))
-
-
-@dataclass(frozen=True)
-class IndexTable:
-    name: str  # also the index's row in the positions table
-    table: Table
-
-    @property
-    def filters(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.table.columns if c.name not in ("kind", "key", "body"))
-
-
-def _index_table(table_name: str, *filters: Column) -> Table:
-    return Table(table_name, metadata, Column("kind", String(16), primary_key=True), Column("key", String(120), primary_key=True),
-                 *filters, Column("body", Text, nullable=False))
-
-
-SUBSIDY = IndexTable("subsidy", _index_table(
-    "fpb_subsidy_index",
+SUBSIDY = index_table(
+    "subsidy", "fpb_subsidy_index",
     Column("program", String(16), index=True), Column("year", Integer), Column("township_code", String(16)), Column("status", String(24)),
     Column("cycle_id", String(32), index=True), Column("bucket", String(16)), Column("pattern", String(40)),
-))
-APPLICATIONS = IndexTable("applications", _index_table(
-    "fpb_application_index",
+)
+APPLICATIONS = index_table(
+    "applications", "fpb_application_index",
     Column("application_kind", String(40)), Column("township_code", String(16)), Column("section", String(40)), Column("status", String(32)),
-))
-
-
-class IndexRows:
-    def __init__(self, store_url: str | None, index: IndexTable = SUBSIDY) -> None:
-        if store_url is None or store_url.startswith("memory"):  # unit tests: an in-memory database
-            self._engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-        else:
-            self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
-        create_tables(metadata, self._engine)
-        self._insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert
-        self._index, self._rows = index, index.table
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def position(self) -> int:
-        with self._engine.connect() as conn:
-            return conn.execute(select(positions.c.position).where(positions.c.name == self._index.name)).scalar() or 0
-
-    def load_many(self, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """The stored rows among `wanted` (kind, key) pairs: one query per kind and chunk."""
-        by_kind: dict[str, list[str]] = {}
-        for kind, key in wanted:
-            by_kind.setdefault(kind, []).append(key)
-        found = {}
-        with self._engine.connect() as conn:
-            for kind, keys in by_kind.items():
-                for first in range(0, len(keys), LOAD_CHUNK):
-                    query = select(self._rows.c.key, self._rows.c.body).where(
-                        self._rows.c.kind == kind, self._rows.c.key.in_(keys[first : first + LOAD_CHUNK]))
-                    found.update(((kind, key), json.loads(body)) for key, body in conn.execute(query))
-        return found
-
-    def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool:
-        """The touched rows and the position they reach, in one transaction; False (nothing
-        written) when the index is already at or past that position: another replica on the
-        same PostgreSQL database got there first, and older rows must not overwrite newer."""
-        filters = self._index.filters
-        values = [{"kind": kind, "key": key, **{f: row.get(f) for f in filters}, "body": json.dumps(row, default=str, ensure_ascii=False)}
-                  for (kind, key), row in rows.items()]
-        with self._engine.begin() as conn:
-            reached = conn.execute(select(positions.c.position).where(positions.c.name == self._index.name).with_for_update()).scalar() or 0
-            if reached >= position:
-                return False
-            if values:
-                statement = self._insert(self._rows)
-                conn.execute(statement.on_conflict_do_update(index_elements=["kind", "key"],
-                                                             set_={c: statement.excluded[c] for c in (*filters, "body")}), values)
-            statement = self._insert(positions).values(name=self._index.name, position=position)
-            conn.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"position": position}))
-        return True
-
-    def select(self, kind: str, filters: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The rows of `kind` that match every filter: a value, or a tuple of values any of
-        which matches (None: no filter). Read a page at a time, in key order, so a sweep over
-        every open application holds one page in memory, not the county's history of them."""
-        query = select(self._rows.c.key, self._rows.c.body).where(self._rows.c.kind == kind)
-        for column, value in filters.items():
-            if isinstance(value, tuple):
-                query = query.where(self._rows.c[column].in_(value))
-            elif value is not None:
-                query = query.where(self._rows.c[column] == value)
-        after = None
-        while True:
-            page = query if after is None else query.where(self._rows.c.key > after)
-            with self._engine.connect() as conn:
-                found = conn.execute(page.order_by(self._rows.c.key).limit(SELECT_PAGE)).all()
-            yield from ((key, json.loads(body)) for key, body in found)
-            if len(found) < SELECT_PAGE:
-                return
-            after = found[-1][0]
-
-    def clear(self) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(delete(self._rows))
-            conn.execute(delete(positions).where(positions.c.name == self._index.name))
+)

@@ -2,7 +2,7 @@
 applications per section and township, warnings before a time limit is breached,
 satisfaction per section and township, and whether a certificate is genuine.
 
-The index (a LogIndex, application/log_index.py) keeps one row per application in
+The index (a LogIndex, shared/eventstore/log_index.py) keeps one row per application in
 verification's database, up to date with the log position it has read, so a question
 never scans histories and a restart reads only what is new; the files it lists are
 loaded from the store.
@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.verification.application.applications import Applications
-from services.verification.application.log_index import Batch, LogIndex
+from shared.eventstore.log_index import Batch, LogIndex
 from services.verification.domain.application_file import (
     APPLICATION_KINDS,
     OPEN,

@@ -1,6 +1,6 @@
 """What officers ask about subsidies: beneficiaries, payments, cycles and signals.
 
-The index (a LogIndex, application/log_index.py) keeps one small row per enrolment,
+The index (a LogIndex, shared/eventstore/log_index.py) keeps one small row per enrolment,
 payment and signal (and the open suspensions) in verification's database: listings and
 a cycle's totals read rows by indexed columns and never replay histories. Details are
 loaded from the store.
@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from services.verification.application.log_index import Batch, LogIndex
+from shared.eventstore.log_index import Batch, LogIndex
 from services.verification.domain.subsidy.money import ZERO
 from services.verification.domain.subsidy.payment import BUCKETS, CHANGES, PAID
 from services.verification.domain.subsidy.references import public_id

@@ -1,9 +1,10 @@
 """A listing index kept by reading the service's own log from where it last stopped.
 
-Its rows live in verification's database (adapters/index_rows.py) with the position
-they are up to date with: listings read rows by indexed columns and never replay
+Its rows live in the service's own database (index_rows.py) with the position they are
+up to date with: listings read rows by indexed columns and never replay
 histories, memory does not grow with the store, and a restart reads only what is new.
-A subclass says which rows an event touches (`rows_of`) and how (`apply`).
+A subclass says which rows an event touches (`rows_of`) and how (`apply`), or takes a
+batch of events at once (`apply_batch`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class Rows(Protocol):
     def position(self) -> int: ...
     def load_many(self, wanted: Any) -> dict[tuple[str, str], dict[str, Any]]: ...
     def save(self, rows: dict[tuple[str, str], dict[str, Any]], position: int) -> bool: ...
-    def select(self, kind: str, filters: dict[str, Any]) -> Any: ...
+    def select(self, kind: str, filters: dict[str, Any], after: str | None = None) -> Any: ...
     def clear(self) -> None: ...
 
 
@@ -56,6 +57,10 @@ class LogIndex:
     def apply(self, rows: Batch, event: Any) -> None:
         raise NotImplementedError
 
+    def apply_batch(self, rows: Batch, events: list[Any]) -> None:
+        for event in events:
+            self.apply(rows, event)
+
     def catch_up(self) -> None:
         with self._lock:
             position = self.rows.position()
@@ -65,8 +70,7 @@ class LogIndex:
             while batch := self.store.read_log(position, LOG_BATCH):
                 events = [self.store.decode(n) for n in batch if n.topic.rpartition(":")[2].partition(".")[0] in self.AGGREGATES]
                 touched = Batch(self.rows.load_many({pair for event in events for pair in self.rows_of(event)}))
-                for event in events:
-                    self.apply(touched, event)
+                self.apply_batch(touched, events)
                 if not self.rows.save(touched.touched, batch[-1].id):
                     position = self.rows.position()  # another replica is further on: continue from there
                     continue
