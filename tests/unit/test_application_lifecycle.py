@@ -263,6 +263,32 @@ def test_the_warning_sweep_and_the_overdue_list_load_only_open_applications(worl
     assert set(loaded) == {ApplicationFile.create_id("APP-OPEN")}, "a decided application has no clock to read"
 
 
+def test_the_sweep_and_the_overdue_list_pass_over_open_applications_whose_clock_cannot_warn_yet(world):
+    world.submit("first_child_registration", "APP-FC", occurred_at="2026-03-09T09:00:00+08:00")  # 5 working days: due 03-16
+    world.submit("only_child_honor_certificate", "APP-OC", received_on="2026-03-09")  # 10 working days: due 03-23
+    world.submit("rebirth_approval", "APP-RB", applicant=resident("1991-01-01", "F", 2), spouse=None)  # 20 working days: due 04-07
+    loaded = []
+    look = world.store.find_in_passing
+    world.store.find_in_passing = lambda aggregate_id: loaded.append(aggregate_id) or look(aggregate_id)
+
+    def loaded_on(as_of: str) -> set:
+        loaded.clear()
+        world.http.post("/applications/warnings", params={"as_of": as_of})
+        world.http.get("/applications/overdue", params={"as_of": as_of})
+        return {ApplicationFile.create_id(a) for a in ("APP-FC", "APP-OC", "APP-RB")} & set(loaded)
+
+    assert loaded_on("2026-03-10") == set(), "days from any limit: no file is loaded"
+    assert loaded_on("2026-03-12") == {ApplicationFile.create_id("APP-FC")}
+    assert loaded_on("2026-03-20") == {ApplicationFile.create_id("APP-FC"), ApplicationFile.create_id("APP-OC")}
+    listed = world.http.get("/applications/overdue", params={"as_of": "2026-04-03"}).json()["applications"]
+    assert {a["application_id"]: a["clock"]["state"] for a in listed} == {"APP-FC": "overdue", "APP-OC": "overdue", "APP-RB": "nearing"}
+
+
+def test_a_row_kept_before_rows_held_the_clocks_inputs_has_its_file_looked_at_and_an_unchecked_one_has_no_clock(world):
+    assert world.queries.may_warn({"application_id": "APP-OLD", "status": "checked"}, date(2026, 3, 10)) is True
+    assert world.queries.may_warn({"submitted_on": "2026-03-09", "time_limit": None, "policy_version": None}, date(2030, 1, 1)) is False
+
+
 def test_requesting_information_stops_the_clock_and_a_decision_stops_it_for_good(world):
     world.submit("first_child_registration", details=details_for("first_child_registration") | {"documents": []})
     world.post("APP-130132102-2026-0057", "request-information", "county_clerk", items=["结婚证", "户口簿"])

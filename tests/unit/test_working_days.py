@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.verification.domain.clock import read_clock
+from services.verification.domain.clock import earliest_warning_day, read_clock
 from shared.calendar import (
     NO_OVERRIDE,
     CalendarOverride,
@@ -115,3 +115,24 @@ START = date(2026, 3, 2)  # a Monday
 def test_the_clock_of_an_application_on_a_day(as_of, pauses, stopped, state, used, due):
     reading = read_clock(START, 20, pauses, stopped, as_of, 3, CALENDAR)
     assert (reading.state, reading.used, reading.as_dict()["due_on"]) == (state, used, due)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=days, limit=limits, warning=st.integers(min_value=0, max_value=10), elapsed=st.integers(min_value=0, max_value=150),
+       pause_at=st.lists(st.tuples(st.integers(min_value=0, max_value=100), st.integers(min_value=1, max_value=40) | st.none()), max_size=2))
+def test_no_clock_is_nearing_or_past_its_limit_before_its_earliest_warning_day(start, limit, warning, elapsed, pause_at):
+    """The sweep passes over applications before this day without loading them: that is
+    safe only if no calendar (调休 included) and no pauses can bring a warning earlier."""
+    pauses = [[(start + timedelta(days=offset)).isoformat(), (start + timedelta(days=offset + length)).isoformat() if length else None]
+              for offset, length in sorted(pause_at)]
+    as_of = start + timedelta(days=elapsed)
+
+    reading = read_clock(start, limit, pauses, None, as_of, warning, CALENDAR)
+
+    if reading.state in ("nearing", "overdue"):
+        assert as_of >= earliest_warning_day(start, limit, warning)
+
+
+def test_the_earliest_warning_day_is_the_limit_less_the_warning_in_calendar_days_from_the_start():
+    assert earliest_warning_day(date(2026, 3, 2), 20, 3) == date(2026, 3, 19)
+    assert earliest_warning_day(date(2026, 3, 2), 2, 5) == date(2026, 3, 2), "a warning longer than the limit: from the start"

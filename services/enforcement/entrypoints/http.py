@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -21,12 +21,11 @@ from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.ownership import DutyItems, owning_section
 from services.enforcement.domain.redaction import AGENCY_FIELDS, disclosed_fields, shared_view
-from services.enforcement.domain.views import case_detail, listed, opened_on
+from services.enforcement.domain.views import CHINA, case_detail, listed, opened_on
 from services.enforcement.entrypoints import commands_api as api
 from shared.eventstore.application import ServiceApplication
 from shared.observability.http import parse_uuid
 
-CHINA = timezone(timedelta(hours=8))
 PAGE_MAX = 5000  # cases per page at most (a page is read and sent whole)
 Clock = Callable[[], datetime]
 

@@ -26,7 +26,7 @@ from services.verification.domain.application_file import (
     OPEN,
     ApplicationFile,
 )
-from services.verification.domain.clock import ClockReading, read_clock
+from services.verification.domain.clock import ClockReading, earliest_warning_day, read_clock
 from services.verification.domain.registers import code_id
 from shared.eventstore.application import ServiceApplication
 
@@ -52,6 +52,8 @@ class ApplicationIndex(LogIndex):
             rows.put("application", key, {
                 "application_id": event.application_id, "application_kind": event.application_kind,
                 "township_code": event.township_code, "section": event.section, "status": "submitted", "scores": [],
+                # the clock's start and limit: a sweep tells from them alone which files can warn
+                "submitted_on": event.submitted_on or event.received_on, "time_limit": None, "policy_version": None,
             })
         row = rows.get("application", key)
         if row is None:
@@ -60,6 +62,8 @@ class ApplicationIndex(LogIndex):
             row["status"] = STATUS_AFTER[name]
         if name == "SatisfactionRated":
             row["scores"] = [*row["scores"], event.score]
+        if name == "DocumentsChecked":
+            row["time_limit"], row["policy_version"] = event.time_limit, event.policy_version
 
     def select(self, kind: str | None = None, **filters: str | tuple[str, ...] | None) -> Iterator[dict[str, Any]]:
         """The matching rows, read a page at a time; a filter is a value or a tuple of them."""
@@ -78,14 +82,27 @@ class Queries:
     # each once (fpb_deadline_breaches_total{kind="application"}, shared/observability/once.py).
     on_breached: Callable[[str], None] = lambda fact: None
 
+    def warning_days(self, policy_version: str | None) -> int:
+        version = self.applications.policy.version(policy_version) if policy_version else None
+        return version.warning_days if version else 0
+
     def clock(self, file: ApplicationFile, as_of: date) -> ClockReading | None:
         if file.time_limit is None:
             return None
-        version = self.applications.policy.version(file.policy_version) if file.policy_version else None
-        warning = version.warning_days if version else 0
+        warning = self.warning_days(file.policy_version)
         stopped = date.fromisoformat(file.stopped_on) if file.stopped_on else None
         return read_clock(date.fromisoformat(file.submitted_on), file.time_limit, file.pauses, stopped, as_of, warning,
                           self.applications.calendar)
+
+    def may_warn(self, row: dict[str, Any], as_of: date) -> bool:
+        """Whether an open application's clock can be nearing or past its limit on `as_of`,
+        told from its index row: the sweep and the overdue list load only those files (they
+        loaded every open one, every five minutes)."""
+        if row.get("submitted_on") is None or "time_limit" not in row:
+            return True  # a row kept before rows held the clock's inputs: the file tells
+        if row["time_limit"] is None:
+            return False  # not checked yet: no clock runs
+        return as_of >= earliest_warning_day(date.fromisoformat(row["submitted_on"]), row["time_limit"], self.warning_days(row["policy_version"]))
 
     def overdue(self, as_of: date, section: str | None = None, township_code: str | None = None) -> dict[str, Any]:
         """Open applications past their time limit or close to it, and counts per section and township."""
@@ -93,6 +110,8 @@ class Queries:
         by_section: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         by_township: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         for row in self.index.select(status=OPEN, section=section, township_code=township_code):
+            if not self.may_warn(row, as_of):
+                continue
             file: ApplicationFile = self.store.find_in_passing(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing"):
@@ -108,6 +127,8 @@ class Queries:
         """Warn once per due date for every open application nearing or past its limit."""
         warned = []
         for row in self.index.select(status=OPEN):
+            if not self.may_warn(row, as_of):
+                continue
             file: ApplicationFile = self.store.find_in_passing(row["id"])
             reading = self.clock(file, as_of)
             if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:

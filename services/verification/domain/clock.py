@@ -8,7 +8,7 @@ at the decision or withdrawal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from shared.calendar import Calendar, Pause, add_working_days, working_days_between
@@ -53,3 +53,11 @@ def read_clock(started_on: date, limit: int, raw_pauses: list[list[str | None]],
     else:
         state = "running"
     return ClockReading(state, started_on, limit, used, due, left)
+
+
+def earliest_warning_day(started_on: date, limit: int, warning_days: int) -> date:
+    """No clock started on `started_on` can be nearing or past its limit before this day,
+    whatever the calendar and the pauses: it is nearing once the working days used reach
+    `limit - warning_days`, a working day is at most one calendar day, and pauses only
+    delay. Sweeps pass over an application before it without loading it."""
+    return started_on + timedelta(days=max(limit - warning_days, 0))

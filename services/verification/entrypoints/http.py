@@ -157,7 +157,8 @@ def verification_routes(commands: OfficerCommands, queries: Queries, today: Call
     @router.get("/applications")
     async def list_applications(status: str | None = None, kind: str | None = None, section: str | None = None,
                                 township_code: str | None = None) -> dict[str, Any]:
-        rows = await asyncio.to_thread(queries.index.select, status=status, kind=kind, section=section, township_code=township_code)
+        # read in the worker thread (select is a generator: handed over as it is, its queries ran on the event loop)
+        rows = await asyncio.to_thread(lambda: list(queries.index.select(status=status, kind=kind, section=section, township_code=township_code)))
         return {"rows": sorted(({k: v for k, v in r.items() if k not in ("id", "scores")} for r in rows), key=lambda r: r["application_id"])}
 
     @router.get("/applications/overdue")
