@@ -289,6 +289,23 @@ def test_a_row_kept_before_rows_held_the_clocks_inputs_has_its_file_looked_at_an
     assert world.queries.may_warn({"submitted_on": "2026-03-09", "time_limit": None, "policy_version": None}, date(2030, 1, 1)) is False
 
 
+def test_rows_kept_by_an_older_version_are_rewritten_once_from_the_log_with_the_clocks_inputs(world, tmp_path):
+    from services.verification.adapters.index_rows import APPLICATIONS
+    from services.verification.application.queries import ApplicationIndex
+    from shared.eventstore.index_rows import IndexRows, IndexTable
+
+    world.submit("first_child_registration", "APP-FC", occurred_at="2026-03-09T09:00:00+08:00")
+    url = f"sqlite:///{tmp_path / 'verification.db'}"
+    before = IndexRows(url, IndexTable("applications", APPLICATIONS.table))  # the same table, under the index's former name
+    key = str(ApplicationFile.create_id("APP-FC"))
+    before.save({("application", key): {"application_id": "APP-FC", "application_kind": "first_child_registration",
+                                        "township_code": "130132102", "section": "县直科", "status": "checked", "scores": []}}, world.store.log_head())
+
+    [row] = ApplicationIndex(world.store, IndexRows(url, APPLICATIONS)).select()
+
+    assert (row["application_id"], row["submitted_on"], row["time_limit"]) == ("APP-FC", "2026-03-09", 5)
+
+
 def test_requesting_information_stops_the_clock_and_a_decision_stops_it_for_good(world):
     world.submit("first_child_registration", details=details_for("first_child_registration") | {"documents": []})
     world.post("APP-130132102-2026-0057", "request-information", "county_clerk", items=["结婚证", "户口簿"])

@@ -13,6 +13,8 @@ SUBSIDY = index_table(
     Column("cycle_id", String(32), index=True), Column("bucket", String(16)), Column("pattern", String(40)),
 )
 APPLICATIONS = index_table(
-    "applications", "fpb_application_index",
+    # "-2": rows since session 10 keep the clock's start and limit; a new name starts its
+    # position at 0, so an upgraded service rewrites every row once from the log.
+    "applications-2", "fpb_application_index",
     Column("application_kind", String(40)), Column("township_code", String(16)), Column("section", String(40)), Column("status", String(32)),
 )
