@@ -85,10 +85,14 @@ def create_tables(metadata, engine, tables=None) -> None:
     """create_all that tolerates another process creating the same tables at the same
     moment: several services starting together on one PostgreSQL database, or on one
     SQLite file (the shared key store), where the loser of the race sees "table …
-    already exists" as an OperationalError."""
+    already exists" as an OperationalError. An index added to an existing table's
+    definition is created too (create_all creates indexes only with a new table)."""
     for attempt in range(5):
         try:
             metadata.create_all(engine, tables=tables)
+            for table in tables if tables is not None else metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(engine, checkfirst=True)
             return
         except (ProgrammingError, IntegrityError, InternalError, OperationalError):
             if attempt == 4:

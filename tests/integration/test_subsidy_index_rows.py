@@ -77,3 +77,21 @@ def test_rows_are_listed_page_by_page_in_key_order_and_a_tuple_filter_matches_an
     assert approved == [n for n in range(2 * SELECT_PAGE + 500) if n % 3 == 2]
     rows.clear()
     rows.close()
+
+
+def test_an_index_missing_from_an_existing_table_is_created_when_the_service_starts(store_url: str):
+    from sqlalchemy import create_engine, inspect, text
+
+    from shared.eventstore.backend import sqlalchemy_url
+
+    IndexRows(store_url, SUBSIDY).close()
+    engine = create_engine(sqlalchemy_url(store_url))
+    with engine.begin() as conn:  # as a table created before the index was defined
+        conn.execute(text("DROP INDEX ix_fpb_subsidy_index_kind_cycle"))
+    assert "ix_fpb_subsidy_index_kind_cycle" not in {i["name"] for i in inspect(engine).get_indexes("fpb_subsidy_index")}
+
+    IndexRows(store_url, SUBSIDY).close()
+
+    created = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("fpb_subsidy_index")}
+    assert created["ix_fpb_subsidy_index_kind_cycle"] == ["kind", "cycle_id", "key"]
+    engine.dispose()
