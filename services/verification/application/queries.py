@@ -20,7 +20,6 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from services.verification.application.applications import Applications
-from shared.eventstore.log_index import Batch, LogIndex
 from services.verification.domain.application_file import (
     APPLICATION_KINDS,
     OPEN,
@@ -29,6 +28,7 @@ from services.verification.domain.application_file import (
 from services.verification.domain.clock import ClockReading, earliest_warning_day, read_clock
 from services.verification.domain.registers import code_id
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.log_index import Batch, LogIndex
 
 STATUS_AFTER = {
     "Opened": "submitted", "DocumentsChecked": "checked", "InformationRequested": "information_requested",

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from shared.eventstore.log_index import Batch, LogIndex
 from services.verification.domain.subsidy.money import ZERO
 from services.verification.domain.subsidy.payment import BUCKETS, CHANGES, PAID
 from services.verification.domain.subsidy.references import public_id
+from shared.eventstore.log_index import Batch, LogIndex
 
 ENROLMENT_STATUS = {"Reported": "reported", "Confirmed": "confirmed", "Refused": "refused"}
 ROW_KINDS = {"Payment": "payment", "SubsidySignal": "signal"}
