@@ -11,7 +11,6 @@ from uuid import UUID
 import structlog
 
 from services.verification.adapters.index_rows import APPLICATIONS, SUBSIDY
-from shared.eventstore.index_rows import IndexRows
 from services.verification.adapters.outbox import make_translate
 from services.verification.adapters.policy_file import load_policy_table
 from services.verification.adapters.subsidy_policy_file import load_subsidy_policy
@@ -37,6 +36,7 @@ from shared.assembly import finish, sql_probe, wire
 from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
 from shared.contracts.inbound_models import CHINA_TIME
 from shared.eventstore.application import ServiceApplication
+from shared.eventstore.index_rows import IndexRows
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.event_handler import integration_event_handler
 from shared.observability.http import parse_uuid

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from services.enforcement.domain.case import Case, anonymous_case_id, case_id_for, case_number
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
+from services.enforcement.domain.views import county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 
 Find = Callable[[UUID], Any]
-CHINA = timezone(timedelta(hours=8))
-
-
-def county_day(moment: datetime):
-    return moment.astimezone(CHINA).date()
 
 
 def signal_fields(signal: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_standing
@@ -14,9 +14,14 @@ def answered(case: Any) -> bool:
     return case.conclusion is not None or case.status == "closed"
 
 
+def county_day(moment: datetime) -> date:
+    """The day it is in the county (China time) at `moment`."""
+    return moment.astimezone(CHINA).date()
+
+
 def opened_on(case: Any) -> str:
     """The day (China time) the case was opened."""
-    return case.created_on.astimezone(CHINA).date().isoformat()
+    return county_day(case.created_on).isoformat()
 
 
 def case_row(case: Any) -> dict[str, Any]:

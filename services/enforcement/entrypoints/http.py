@@ -21,7 +21,7 @@ from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.ownership import DutyItems, owning_section
 from services.enforcement.domain.redaction import AGENCY_FIELDS, disclosed_fields, shared_view
-from services.enforcement.domain.views import CHINA, case_detail, listed, opened_on
+from services.enforcement.domain.views import CHINA, case_detail, county_day, listed, opened_on
 from services.enforcement.entrypoints import commands_api as api
 from shared.eventstore.application import ServiceApplication
 from shared.observability.http import parse_uuid
@@ -84,7 +84,7 @@ def add_case_routes(
         case.triage(body.category, body.priority, section, officer, deadline_for(body.category, received_on, rules))
 
     def detail(case: Case) -> dict[str, Any]:
-        return case_detail(case, signals_of(case), clock().astimezone(CHINA).date(), rules)
+        return case_detail(case, signals_of(case), county_day(clock()), rules)
 
     async def run(ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
         if body.officer.section not in sections:
@@ -113,7 +113,7 @@ def add_case_routes(
         for field, value, allowed in (("status", status, STATUSES), ("origin", origin, ORIGINS), ("category", category, tuple(CATEGORIES))):
             if value is not None and value not in allowed:
                 raise problem(422, field, f"unknown {field} {value!r}; one of {', '.join(allowed)}")
-        day = parse_as_of(as_of, clock).astimezone(CHINA).date()
+        day = county_day(parse_as_of(as_of, clock))
         filters = {"status": status, "origin": origin, "category": category, "township_code": township_code}
         rows, following = await asyncio.to_thread(listing.page, filters, limit, after)
         return {"as_of": day.isoformat(), "cases": [listed(row, day, rules) for row in rows], "next": following}
@@ -121,7 +121,7 @@ def add_case_routes(
     @http.get("/cases/overdue")
     async def overdue(as_of: str | None = Query(None, description="YYYY-MM-DD or ISO date-time with offset; default now")) -> dict[str, Any]:
         """Unanswered cases past their statutory deadline, and those nearing it."""
-        day = parse_as_of(as_of, clock).astimezone(CHINA).date()
+        day = county_day(parse_as_of(as_of, clock))
         running = await asyncio.to_thread(lambda: [listed(row, day, rules) for row in listing.awaiting_answer()])
         return {
             "as_of": day.isoformat(),
@@ -186,7 +186,7 @@ def add_case_routes(
 
     @http.post("/cases/{ref}/conclusion")
     async def conclude(ref: str, body: api.Conclude) -> JSONResponse:
-        on = (body.concluded_on or clock().astimezone(CHINA).date()).isoformat()
+        on = (body.concluded_on or county_day(clock())).isoformat()
         return await run(ref, body, lambda c, o: c.conclude(body.substantiated, body.findings, on, o))
 
     @http.post("/cases/{ref}/close")
