@@ -124,7 +124,7 @@ def test_no_clock_is_nearing_or_past_its_limit_before_its_earliest_warning_day(s
     """The sweep passes over applications before this day without loading them: that is
     safe only if no calendar (调休 included) and no pauses can bring a warning earlier."""
     pauses = [[(start + timedelta(days=offset)).isoformat(), (start + timedelta(days=offset + length)).isoformat() if length else None]
-              for offset, length in sorted(pause_at)]
+              for offset, length in sorted(pause_at, key=lambda pause: pause[0])]
     as_of = start + timedelta(days=elapsed)
 
     reading = read_clock(start, limit, pauses, None, as_of, warning, CALENDAR)
