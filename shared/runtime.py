@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -109,6 +110,14 @@ class Service:
         for close in self.closers:
             close()
         log.info("service_stopped")
+
+
+def name_database_connections(service: str) -> None:
+    """Have PostgreSQL show which service holds each connection (`application_name` in
+    pg_stat_activity: `fpb-intake`, …). libpq reads PGAPPNAME for every connection it
+    opens, the event store's and SQLAlchemy's alike; an operator's own value is kept.
+    Called first thing in a service's main, before any connection."""
+    os.environ.setdefault("PGAPPNAME", f"fpb-{service}")
 
 
 def freeze_startup_objects() -> None:

@@ -32,7 +32,7 @@ from shared.observability.logging import configure_logging
 from shared.observability.once import CountedOnce
 from shared.privacy.keys import open_protector
 from shared.privacy.protection import is_token
-from shared.runtime import Service, run_until_signalled
+from shared.runtime import Service, name_database_connections, run_until_signalled
 
 NAME = "enforcement"
 log = structlog.get_logger(NAME)
@@ -81,6 +81,7 @@ def bootstrap(settings: EnforcementSettings, clock: Callable[[], datetime] = now
 
 
 def main() -> None:
+    name_database_connections(NAME)
     settings = EnforcementSettings()
     configure_logging(NAME, settings.log_level)
     run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

@@ -18,7 +18,7 @@ from shared.messaging.consumer import Delivery, DurableConsumer
 from shared.observability.http import add_reveal_route, parse_uuid
 from shared.observability.logging import configure_logging
 from shared.privacy.keys import open_protector
-from shared.runtime import Service, run_until_signalled
+from shared.runtime import Service, name_database_connections, run_until_signalled
 
 NAME = "intake"
 
@@ -55,6 +55,7 @@ def bootstrap(settings: IntakeSettings) -> Service:
 
 
 def main() -> None:
+    name_database_connections(NAME)
     settings = IntakeSettings()
     configure_logging(NAME, settings.log_level)
     run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

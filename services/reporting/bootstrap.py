@@ -26,7 +26,7 @@ from shared.messaging.publisher import Publisher
 from shared.observability.http import service_http
 from shared.observability.logging import configure_logging
 from shared.observability.metrics import ServiceMetrics
-from shared.runtime import Service, make_broker, readiness_of, run_until_signalled
+from shared.runtime import Service, make_broker, name_database_connections, readiness_of, run_until_signalled
 
 NAME = "reporting"
 
@@ -52,6 +52,7 @@ def bootstrap(settings: ReportingSettings) -> Service:
 
 
 def main() -> None:
+    name_database_connections(NAME)
     settings = ReportingSettings()
     configure_logging(NAME, settings.log_level)
     run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

@@ -44,7 +44,7 @@ from shared.observability.logging import configure_logging
 from shared.observability.once import CountedOnce
 from shared.privacy.keys import open_protector
 from shared.privacy.protection import keys_for_batch
-from shared.runtime import Service, run_until_signalled
+from shared.runtime import Service, name_database_connections, run_until_signalled
 
 NAME = "verification"
 log = structlog.get_logger(NAME)
@@ -134,6 +134,7 @@ def bootstrap(settings: VerificationSettings) -> Service:
 
 
 def main() -> None:
+    name_database_connections(NAME)
     settings = VerificationSettings()
     configure_logging(NAME, settings.log_level)
     run_until_signalled(bootstrap(settings), settings.http_host, settings.http_port)

@@ -9,14 +9,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import structlog
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, insert, select
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError
 
 from shared.eventstore import checkpoints
 from shared.eventstore.application import ServiceApplication
-from shared.eventstore.backend import create_tables, sqlalchemy_url
+from shared.eventstore.backend import create_tables
 from shared.eventstore.chain import Link, extend
+from shared.eventstore.engines import EngineLease
 from shared.eventstore.verify import verify_store
 
 log = structlog.get_logger("chain")
@@ -34,12 +35,13 @@ hash_chain = Table(
 
 class ChainTable:
     def __init__(self, store_url: str, store: str) -> None:
-        self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
+        self._lease = EngineLease(store_url)
+        self._engine = self._lease.engine
         create_tables(metadata, self._engine)
         self.store = store
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._lease.release()
 
     def head(self) -> Link | None:
         query = select(hash_chain).where(hash_chain.c.store == self.store).order_by(hash_chain.c.position.desc()).limit(1)

@@ -20,7 +20,8 @@ from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, cr
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
-from shared.eventstore.backend import create_tables, sqlalchemy_url
+from shared.eventstore.backend import create_tables
+from shared.eventstore.engines import EngineLease
 
 LOAD_CHUNK = 500  # keys per IN (…) list: well inside SQLite's and PostgreSQL's parameter limits
 SELECT_PAGE = 1000  # rows per query when listing
@@ -46,16 +47,21 @@ def index_table(name: str, table_name: str, *filters: Column | Index) -> IndexTa
 
 class IndexRows:
     def __init__(self, store_url: str | None, index: IndexTable) -> None:
-        if store_url is None or store_url.startswith("memory"):  # unit tests: an in-memory database
+        if store_url is None or store_url.startswith("memory"):  # unit tests: an in-memory database of its own
+            self._lease = None
             self._engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
+            self._lease = EngineLease(store_url)
+            self._engine = self._lease.engine
         create_tables(metadata, self._engine, (positions, index.table))  # not the other services' index tables
         self._insert = (postgresql if self._engine.dialect.name == "postgresql" else sqlite).insert
         self._index, self._rows = index, index.table
 
     def close(self) -> None:
-        self._engine.dispose()
+        if self._lease is None:
+            self._engine.dispose()
+        else:
+            self._lease.release()
 
     def position(self) -> int:
         with self._engine.connect() as conn:

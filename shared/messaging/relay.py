@@ -16,12 +16,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.contracts.integration import OutgoingMessage
 from shared.eventstore.application import ServiceApplication
-from shared.eventstore.backend import create_tables, sqlalchemy_url
+from shared.eventstore.backend import create_tables
+from shared.eventstore.engines import EngineLease
 from shared.messaging.publisher import Publisher
 from shared.observability.metrics import ServiceMetrics
 
@@ -48,6 +49,11 @@ POSITION_SAVE_SECONDS = 1.0
 Translator = Callable[[int, Any], Sequence[OutgoingMessage]]
 
 
+def advisory_lock_key(relay: str) -> int:
+    """The PostgreSQL advisory lock the replica that relays `relay` holds."""
+    return int.from_bytes(hashlib.sha256(f"fpb-relay:{relay}".encode()).digest()[:8], "big", signed=True)
+
+
 class RelayPositions:
     """The last notification id whose messages all got a PubAck, per relay.
 
@@ -58,7 +64,8 @@ class RelayPositions:
     """
 
     def __init__(self, store_url: str) -> None:
-        self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
+        self._lease = EngineLease(store_url)
+        self._engine = self._lease.engine
         create_tables(metadata, self._engine)
         self._lock_connection: Any = None
         self.always_leads = self._engine.dialect.name != "postgresql"  # the relay need not ask (lead) each pass
@@ -72,10 +79,9 @@ class RelayPositions:
                 self._lock_connection.commit()  # never sit idle in a transaction
                 return True
             except Exception:  # noqa: BLE001 - connection lost: so is the lock
-                self._lock_connection = None
+                self._let_go_of_lock()
         connection = self._engine.connect()
-        key = int.from_bytes(hashlib.sha256(f"fpb-relay:{relay}".encode()).digest()[:8], "big", signed=True)
-        if connection.execute(select(func.pg_try_advisory_lock(key))).scalar():
+        if connection.execute(select(func.pg_try_advisory_lock(advisory_lock_key(relay)))).scalar():
             connection.commit()
             self._lock_connection = connection
             return True
@@ -94,10 +100,18 @@ class RelayPositions:
             statement = insert(relay_positions).values(relay=relay, position=position)
             conn.execute(statement.on_conflict_do_update(index_elements=["relay"], set_={"position": position}))
 
+    def _let_go_of_lock(self) -> None:
+        """Close the lock's connection for good. Returned to the pool the engine shares with
+        the service's other adapters, it would keep the session's advisory lock: this
+        replica would still lead while stopped, and no other could take over."""
+        connection, self._lock_connection = self._lock_connection, None
+        if connection is not None:
+            connection.invalidate()
+            connection.close()
+
     def close(self) -> None:
-        if self._lock_connection is not None:
-            self._lock_connection.close()
-        self._engine.dispose()
+        self._let_go_of_lock()
+        self._lease.release()
 
 
 class OutboxRelay:

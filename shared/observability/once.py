@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, MetaData, String, Table, create_engine
+from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.exc import IntegrityError
 
-from shared.eventstore.backend import create_tables, sqlalchemy_url
+from shared.eventstore.backend import create_tables
+from shared.eventstore.engines import EngineLease
 
 metadata = MetaData()
 counted = Table(
@@ -26,7 +27,8 @@ counted = Table(
 
 class CountedOnce:
     def __init__(self, store_url: str, service: str, count: Callable[[], None]) -> None:
-        self._engine = create_engine(sqlalchemy_url(store_url), pool_pre_ping=True)
+        self._lease = EngineLease(store_url)
+        self._engine = self._lease.engine
         create_tables(metadata, self._engine)
         self._service, self._count = service, count
         self._known: set[str] = set()  # facts this process knows are counted: no query for them
@@ -44,4 +46,4 @@ class CountedOnce:
         self._known.add(fact)
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._lease.release()

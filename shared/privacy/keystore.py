@@ -13,10 +13,11 @@ import threading
 from datetime import datetime, timezone
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shared.eventstore.backend import create_tables, sqlalchemy_url, sqlite_pragmas
+from shared.eventstore.backend import create_tables
+from shared.eventstore.engines import EngineLease
 
 metadata = MetaData()
 data_keys = Table(
@@ -40,9 +41,8 @@ class KeyStore:
     def __init__(self, url: str, master_key: bytes) -> None:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
-        self._engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-        if self._engine.dialect.name == "sqlite":
-            event.listen(self._engine, "connect", sqlite_pragmas)
+        self._lease = EngineLease(url)
+        self._engine = self._lease.engine
         create_tables(metadata, self._engine)
         self._master = AESGCM(master_key)
         # Built once: building the IN clause for each batch's query was half its time (113 → 58 µs
@@ -52,7 +52,7 @@ class KeyStore:
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._lease.release()
 
     def key_for(self, subject_ref: str) -> bytes:
         """The subject's data key, created on first use."""

@@ -8,12 +8,13 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, text, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reporting.adapters.tables import READ_MODELS, TABLES, metadata, processed_messages
 from services.reporting.domain.projections import Change, PlainChange
-from shared.eventstore.backend import create_tables, sqlalchemy_url, sqlite_pragmas
+from shared.eventstore.backend import create_tables
+from shared.eventstore.engines import EngineLease
 
 
 def _is_newer(incoming: Any, stored: Any, columns: tuple[str, ...]) -> Any:
@@ -33,9 +34,8 @@ _ALREADY_RECORDED = f"SELECT message_id FROM {processed_messages.name} WHERE mes
 class ReadModelStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", sqlite_pragmas)
+        self._lease = EngineLease(url)
+        self.engine: Engine = self._lease.engine
         create_tables(metadata, self.engine)
         self._insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
         self._record_messages = (
@@ -45,7 +45,7 @@ class ReadModelStore:
         self._compiled: dict[tuple, Any] = {}
 
     def close(self) -> None:
-        self.engine.dispose()
+        self._lease.release()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
