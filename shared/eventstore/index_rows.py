@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, create_engine, delete, select
+from sqlalchemy import Column, Index, Integer, MetaData, Select, String, Table, Text, create_engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
@@ -115,17 +115,22 @@ class IndexRows:
             return
         yield from self._pages(kind, filters, after)
 
-    def _pages(self, kind: str, filters: dict[str, Any], after: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    def page_query(self, kind: str, filters: dict[str, Any], after: str | None) -> Select:
+        """The query for the next page of matching rows after the key `after`."""
         query = select(self._rows.c.key, self._rows.c.body).where(self._rows.c.kind == kind)
         for column, value in filters.items():
             if isinstance(value, tuple):
                 query = query.where(self._rows.c[column].in_(value))
             elif value is not None:
                 query = query.where(self._rows.c[column] == value)
+        if after is not None:
+            query = query.where(self._rows.c.key > after)
+        return query.order_by(self._rows.c.key).limit(SELECT_PAGE)
+
+    def _pages(self, kind: str, filters: dict[str, Any], after: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
         while True:
-            page = query if after is None else query.where(self._rows.c.key > after)
             with self._engine.connect() as conn:
-                found = conn.execute(page.order_by(self._rows.c.key).limit(SELECT_PAGE)).all()
+                found = conn.execute(self.page_query(kind, filters, after)).all()
             yield from ((key, json.loads(body)) for key, body in found)
             if len(found) < SELECT_PAGE:
                 return

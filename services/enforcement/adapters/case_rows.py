@@ -19,4 +19,5 @@ CASES = index_table(
     Index("ix_fpb_case_index_number", "kind", "case_number", "key"),
     Index("ix_fpb_case_index_awaiting", "kind", "awaiting_answer", "key"),
     Index("ix_fpb_case_index_status", "kind", "status", "key"),
+    Index("ix_fpb_case_index_township", "kind", "township_code", "key"),
 )
