@@ -20,6 +20,7 @@ INDEXED_FILTERS = [
     (CASES, "case", "township_code"), (CASES, "case", "status"), (CASES, "case", "case_number"), (CASES, "case", "awaiting_answer"),
     (APPLICATIONS, "application", "township_code"), (APPLICATIONS, "application", "status"),
     (SUBSIDY, "payment", "township_code"), (SUBSIDY, "payment", "cycle_id"), (SUBSIDY, "enrolment", "program"),
+    (SUBSIDY, "enrolment", "year"),
 ]
 
 

@@ -21,6 +21,7 @@ SUBSIDY = index_table(
     Index("ix_fpb_subsidy_index_kind_program", "kind", "program", "key"),
     Index("ix_fpb_subsidy_index_kind_cycle", "kind", "cycle_id", "key"),
     Index("ix_fpb_subsidy_index_kind_township", "kind", "township_code", "key"),
+    Index("ix_fpb_subsidy_index_kind_year", "kind", "year", "key"),  # one year's enrolments among every year's
 )
 APPLICATIONS = index_table(
     # "-2": rows since session 10 keep the clock's start and limit; a new name starts its
