@@ -17,7 +17,6 @@ from services.reporting.domain.sex_ratio import SexRatioBand
 from services.reporting.domain.statuses import FINAL_APPLICATION_STATUSES, FINAL_CASE_STATUSES
 from services.reporting.entrypoints.http import add_report_routes
 from shared.contracts.events.verification import APPLICATION_OPENED, APPLICATION_OPENED_SUBJECT, ApplicationOpenedV1
-from shared.contracts.integration import make_event
 
 
 def opened(t: Timeline, application_id: str) -> Timeline:
