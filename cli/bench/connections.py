@@ -28,7 +28,7 @@ from cli.bench.load import load_records, publish, wait_until_settled
 from cli.platform import Platform
 
 ADMIN_URL = os.environ.get("FPB_CONNECTIONS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-ASKED = {"intake": "/readyz", "verification": "/applications?limit=5", "enforcement": "/cases?limit=5", "reporting": "/reports/totals"}
+ASKED = {"intake": "/readyz", "verification": "/applications", "enforcement": "/cases?limit=5", "reporting": "/reports/totals"}
 
 
 def connections_by_service(database_url: str) -> dict[str, int]:

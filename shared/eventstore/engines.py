@@ -4,7 +4,7 @@ Beside its event store, a service keeps relay positions, the audit chain, index 
 facts counted once and personal-data keys, each in an adapter of its own. Each adapter
 used to open an engine of its own, and each engine keeps up to five connections open:
 one replica of each service held 36 PostgreSQL connections after a load of 5,000
-records, 30 with one engine per database URL (`python -m cli.bench.connections`;
+records, 29–30 with one engine per database URL (`python -m cli.bench.connections`;
 deploy/k8s/README.md, Connections). The engine is disposed of when its last user lets
 it go.
 
