@@ -181,6 +181,30 @@ def test_listing_filters_by_township_program_year_and_status(world):
     assert [(r["township_code"], r["status"], r["suspended"]) for r in rows] == [(OTHER_TOWNSHIP, "eligible", False)]
 
 
+def test_the_list_marks_who_is_suspended_now_reading_only_the_listed_beneficiaries_suspensions(world):
+    elder, mother = world.report(ELDER), world.report(MOTHER, program="special", township=OTHER_TOWNSHIP)
+    for person in (elder, mother):
+        world.post(f"/beneficiaries/{person.beneficiary_id}/suspend", "brigade", effective_on="2026-03-05", cause="fraud",
+                   reason="冒名顶替查实", enforcement_case="ZF-2026-0A1B2C3D", on="2026-03-06")
+    world.post(f"/beneficiaries/{mother.beneficiary_id}/reinstate", "assist", reason="复查撤销", on="2026-03-12")
+    world.index.catch_up()  # so that what the lists read below is theirs alone
+    read: list[list[tuple[str, str]]] = []
+    original = world.index.rows.load_many
+
+    def recorded(wanted):
+        read.append(list(wanted))
+        return original(read[-1])
+
+    world.index.rows.load_many = recorded
+
+    listed = {r["beneficiary_id"]: r["suspended"] for r in world.http.get("/beneficiaries").json()["rows"]}
+    reward_only = world.http.get("/beneficiaries", params={"program": "reward"}).json()["rows"]
+
+    assert listed == {elder.beneficiary_id: True, mother.beneficiary_id: False}
+    assert [r["suspended"] for r in reward_only] == [True]
+    assert [sorted(kind for kind, _ in wanted) for wanted in read] == [["suspended"] * 2, ["suspended"]]  # the listed ones only
+
+
 def test_the_listing_index_keeps_its_rows_and_position_and_never_goes_back(world):
     from shared.eventstore.index_rows import IndexRows
 

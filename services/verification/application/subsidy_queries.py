@@ -90,9 +90,10 @@ class SubsidyIndex(LogIndex):
     def enrolments(self, **filters: Any) -> list[dict[str, Any]]:
         self.catch_up()
         found = [dict(row, id=UUID(key.split("|")[0])) for key, row in self.rows.select("enrolment", filters)]
-        suspended = {key for key, row in self.rows.select("suspended", {}) if row["causes"]}
+        # the suspensions of these beneficiaries only, not every one the county has recorded
+        suspensions = self.rows.load_many(("suspended", str(row["id"])) for row in found)
         for row in found:
-            row["suspended"] = str(row["id"]) in suspended
+            row["suspended"] = bool(suspensions.get(("suspended", str(row["id"])), {}).get("causes"))
         return sorted(found, key=lambda r: (r["year"], r["program"], r["township_code"], r["beneficiary_id"]))
 
     def payments(self, **filters: Any) -> list[dict[str, Any]]:
