@@ -20,17 +20,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import chinese_calendar
 
+from shared.contracts.inbound_models import CHINA_TIME
+
 IsWorkingDay = Callable[[date], bool]
 Pause = tuple[date, date | None]
 FIXED_HOLIDAYS = ((1, 1), (5, 1), (10, 1), (10, 2), (10, 3))
 DEFAULT_OVERRIDE = Path(__file__).with_name("calendar_override.json")
+
+
+def county_day(moment: datetime | str) -> date:
+    """The day it is in the county (China time) at `moment`: a datetime with its offset,
+    or its ISO text."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(CHINA_TIME).date()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from services.enforcement.domain.case import Case, anonymous_case_id, case_id_for, case_number
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
-from services.enforcement.domain.views import county_day
+from shared.calendar import county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 

@@ -10,12 +10,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from services.enforcement.application.cases import county_day
 from services.enforcement.domain.case import AGENCIES, CATEGORIES, Case, case_id_for, case_number
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_for, deadline_standing
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.redaction import disclosed_fields
 from services.enforcement.domain.views import answered
+from shared.calendar import county_day
 from shared.eventstore.application import ServiceApplication
 from shared.ids import stable_id
 

@@ -17,13 +17,14 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from services.enforcement.application.cases import Find, county_day, open_or_join_signal_case
+from services.enforcement.application.cases import Find, open_or_join_signal_case
 from services.enforcement.domain.detectors import late_termination, scan_then_termination, sex_ratio, unprescribed_sales
 from services.enforcement.domain.detectors.late_termination import LateTerminationRule
 from services.enforcement.domain.detectors.scan_then_termination import ScanThenTerminationRule
 from services.enforcement.domain.detectors.sex_ratio import SexRatioRule
 from services.enforcement.domain.detectors.unprescribed_sales import UnprescribedSalesRule
 from services.enforcement.domain.watch import SCAN_MEMORY_DAYS, BirthTally, OutletSales, PatientScans, watch_id
+from shared.calendar import county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from services.enforcement.domain.deadlines import DeadlineRules, deadline_standing
-
-CHINA = timezone(timedelta(hours=8))
+from shared.calendar import county_day
 
 
 def answered(case: Any) -> bool:
     return case.conclusion is not None or case.status == "closed"
-
-
-def county_day(moment: datetime) -> date:
-    """The day it is in the county (China time) at `moment`."""
-    return moment.astimezone(CHINA).date()
 
 
 def opened_on(case: Any) -> str:

@@ -21,8 +21,10 @@ from services.enforcement.domain.deadlines import DeadlineRules, deadline_for
 from services.enforcement.domain.errors import CaseRuleError
 from services.enforcement.domain.ownership import DutyItems, owning_section
 from services.enforcement.domain.redaction import AGENCY_FIELDS, disclosed_fields, shared_view
-from services.enforcement.domain.views import CHINA, case_detail, county_day, listed, opened_on
+from services.enforcement.domain.views import case_detail, listed, opened_on
 from services.enforcement.entrypoints import commands_api as api
+from shared.calendar import county_day
+from shared.contracts.inbound_models import CHINA_TIME
 from shared.eventstore.application import ServiceApplication
 from shared.observability.http import parse_uuid
 
@@ -40,7 +42,7 @@ def parse_as_of(as_of: str | None, clock: Clock) -> datetime:
         return clock()
     try:
         if len(as_of) == 10:
-            return datetime.combine(date.fromisoformat(as_of), time.max, CHINA)
+            return datetime.combine(date.fromisoformat(as_of), time.max, CHINA_TIME)
         moment = datetime.fromisoformat(as_of)
     except ValueError:
         raise problem(422, "as_of", "is not a date (YYYY-MM-DD) or an ISO date-time") from None

@@ -4,7 +4,7 @@ payments behind a figure, and the fraud signals with the cases they became."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Query
@@ -13,9 +13,9 @@ from services.reporting.adapters.subsidy_queries import SubsidyQueries
 from services.reporting.application.statistical_report import Sheet
 from services.reporting.application.subsidy_report import Funds, payment_json, signal_json, subsidy_report, subsidy_sheet, township_funds
 from shared.contracts.events.subsidy import BUCKETS, OFFENCES, PROGRAMS
+from shared.contracts.inbound_models import CHINA_TIME
 from shared.contracts.townships import TOWNSHIPS
 
-CHINA = timezone(timedelta(hours=8))
 YEAR_HELP = "Payment year (e.g. 2026); by default the latest year with payments"
 PROGRAM_HELP = "reward (奖励扶助) or special (特别扶助); both when omitted"
 
@@ -56,7 +56,7 @@ def add_subsidy_routes(http: FastAPI, queries: SubsidyQueries) -> None:
         years = await asyncio.to_thread(queries.years)
         year = checked_year(value)
         if year is None:
-            year = years[-1] if years else datetime.now(CHINA).year
+            year = years[-1] if years else datetime.now(CHINA_TIME).year
         return year, years
 
     @http.get("/reports/subsidies", summary="扶助资金对账 Subsidy reconciliation by township and for the county")

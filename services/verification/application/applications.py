@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -29,9 +29,8 @@ from services.verification.domain.falsification import already_held, children_mi
 from services.verification.domain.policy import PolicyTable, PolicyVersion, evaluate
 from services.verification.domain.registers import Claim, claim_id, couple_key
 from services.verification.domain.subsidy.beneficiary import Beneficiary, beneficiary_uuid
-from shared.calendar import WorkingCalendar
+from shared.calendar import WorkingCalendar, county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
-from shared.contracts.inbound_models import CHINA_TIME
 from shared.contracts.integration import ReceivedEvent
 from shared.privacy.protection import PersonalDataProtector
 
@@ -40,11 +39,6 @@ Find = Callable[[UUID], Any]
 
 class UnknownApplicationError(LookupError):
     """A rating for an application verification has not opened (yet): retried, then dead-lettered."""
-
-
-def china_day(moment: datetime | str) -> date:
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.astimezone(CHINA_TIME).date()
 
 
 def claim(find: Find, key: str, application_id: str) -> Claim:
@@ -125,13 +119,13 @@ class Applications:
         # on a date the township sets itself: not its occurred_at (kept for C-3 under the older
         # versions and for the backdating check, C-4), nor its received_on (intake refuses one
         # later than the report; C-3 flags one later than the reception).
-        submitted_on = china_day(submission.received_at)
+        submitted_on = county_day(submission.received_at)
         details = read_details(kind, reveal(self.protector, data.get("details")))
         ids = {name: reveal(self.protector, data.get(name)) for name in ("applicant_id_number", "spouse_id_number")}
         version = self.policy.in_force_on(submitted_on)
         person_ref = self.protector.person_ref if self.protector else None
         facts = fixed_facts(kind, ids, details, received_on, submitted_on, version, self.calendar, person_ref,
-                            township_dated_on=china_day(submission.occurred_at))
+                            township_dated_on=county_day(submission.occurred_at))
         file = ApplicationFile(
             application_id=data["application_id"],
             application_kind=kind,
@@ -162,7 +156,7 @@ class Applications:
         if any(r["submission_id"] == submission.submission_id for r in file.ratings):
             return ()
         file.rate(score=data["score"], comment=data.get("comment"), submission_id=submission.submission_id,
-                  rated_on=china_day(submission.occurred_at).isoformat())
+                  rated_on=county_day(submission.occurred_at).isoformat())
         return (file,)
 
 

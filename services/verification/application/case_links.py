@@ -16,10 +16,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from services.verification.application.applications import china_day
 from services.verification.application.subsidy_unit import Find, Unit
 from services.verification.domain.registers import KnownCase, known_case_id
 from services.verification.domain.subsidy.signals import SubsidySignal
+from shared.calendar import county_day
 from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1
 from shared.contracts.integration import ReceivedEvent
 
@@ -44,7 +44,7 @@ def link_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     signal = unit.by_reference(signal_id)
     if not isinstance(signal, SubsidySignal):
         raise UnknownSignalError(f"no subsidy signal {signal_id!r} to link case {received.payload.case_number} to")  # type: ignore[attr-defined]
-    if signal.link_case(received.payload.case_id, received.payload.case_number, china_day(received.envelope.occurred_at).isoformat()):  # type: ignore[attr-defined]
+    if signal.link_case(received.payload.case_id, received.payload.case_number, county_day(received.envelope.occurred_at).isoformat()):  # type: ignore[attr-defined]
         unit.add(signal)
     return unit.aggregates
 
@@ -53,7 +53,7 @@ def note_case(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     """The case, in the register of known cases, with its last status and, once concluded,
     whether the conclusion found it substantiated (case.concluded's details say so)."""
     payload: Any = received.payload
-    on = china_day(received.envelope.occurred_at).isoformat()
+    on = county_day(received.envelope.occurred_at).isoformat()
     status = payload.status if isinstance(payload, CaseUpdatedV1) else "opened"
     known: KnownCase | None = find(known_case_id(payload.case_number))
     created = known is None

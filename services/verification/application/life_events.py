@@ -16,19 +16,19 @@ from datetime import date
 
 from eventsourcing.domain import Aggregate
 
-from services.verification.application.applications import china_day
 from services.verification.application.subsidy_unit import Find, Unit
 from services.verification.domain.subsidy.beneficiary import Beneficiary
 from services.verification.domain.subsidy.cycle import cycle_key
 from services.verification.domain.subsidy.payment import payment_uuid
 from services.verification.domain.subsidy.signals import deceased_reported, paid_after_death
+from shared.calendar import county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.integration import ReceivedEvent
 
 
 def record_death(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-    evidence, on = received.envelope.event_id, china_day(submission.occurred_at)
+    evidence, on = received.envelope.event_id, county_day(submission.occurred_at)
     unit = Unit(find)
     person = unit.beneficiary(submission.person_refs["id_number"], on)
     person.record_death(submission.data["died_on"], evidence)
@@ -38,7 +38,7 @@ def record_death(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
 
 def record_pension_status(received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
     submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-    evidence, on = received.envelope.event_id, china_day(submission.occurred_at)
+    evidence, on = received.envelope.event_id, county_day(submission.occurred_at)
     status, effective_on = submission.data["status"], submission.data["effective_on"]
     unit = Unit(find)
     person = unit.beneficiary(submission.person_refs["id_number"], on)

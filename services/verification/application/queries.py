@@ -104,18 +104,23 @@ class Queries:
             return False  # not checked yet: no clock runs
         return as_of >= earliest_warning_day(date.fromisoformat(row["submitted_on"]), row["time_limit"], self.warning_days(row["policy_version"]))
 
+    def nearing_or_overdue(self, as_of: date, **filters: str | None) -> Iterator[tuple[ApplicationFile, ClockReading]]:
+        """Each open file (matching `filters`) whose clock is nearing or past its limit on
+        `as_of`, with its reading; only the files whose row says they may be are loaded."""
+        for row in self.index.select(status=OPEN, **filters):
+            if not self.may_warn(row, as_of):
+                continue
+            file: ApplicationFile = self.store.find_in_passing(row["id"])
+            reading = self.clock(file, as_of)
+            if reading is not None and reading.state in ("overdue", "nearing"):
+                yield file, reading
+
     def overdue(self, as_of: date, section: str | None = None, township_code: str | None = None) -> dict[str, Any]:
         """Open applications past their time limit or close to it, and counts per section and township."""
         listed = []
         by_section: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
         by_township: dict[str, dict[str, int]] = defaultdict(lambda: {"overdue": 0, "nearing": 0})
-        for row in self.index.select(status=OPEN, section=section, township_code=township_code):
-            if not self.may_warn(row, as_of):
-                continue
-            file: ApplicationFile = self.store.find_in_passing(row["id"])
-            reading = self.clock(file, as_of)
-            if reading is None or reading.state not in ("overdue", "nearing"):
-                continue
+        for file, reading in self.nearing_or_overdue(as_of, section=section, township_code=township_code):
             listed.append({**_summary(file), "clock": reading.as_dict()})
             by_section[file.section][reading.state] += 1
             by_township[file.township_code][reading.state] += 1
@@ -126,12 +131,8 @@ class Queries:
     def raise_warnings(self, as_of: date) -> list[str]:
         """Warn once per due date for every open application nearing or past its limit."""
         warned = []
-        for row in self.index.select(status=OPEN):
-            if not self.may_warn(row, as_of):
-                continue
-            file: ApplicationFile = self.store.find_in_passing(row["id"])
-            reading = self.clock(file, as_of)
-            if reading is None or reading.state not in ("overdue", "nearing") or reading.due_on is None:
+        for file, reading in self.nearing_or_overdue(as_of):
+            if reading.due_on is None:
                 continue
             if reading.state == "overdue":
                 # Before the once-per-due-date check: the one warning usually went out while

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from eventsourcing.domain import Aggregate
 
-from services.verification.application.applications import china_day
 from services.verification.application.facts import reveal
 from services.verification.application.subsidy_unit import Find, Unit
 from services.verification.domain.subsidy.beneficiary import Beneficiary, beneficiary_uuid
@@ -33,6 +32,7 @@ from services.verification.domain.subsidy.signals import (
     followup_shortfall,
     township_failure_rate,
 )
+from shared.calendar import county_day
 from shared.contracts.events.intake import SubmissionAcceptedV1
 from shared.contracts.events.subsidy import PROGRAMS as PROGRAM_NAMES
 from shared.contracts.integration import ReceivedEvent
@@ -52,7 +52,7 @@ class Subsidies:
         """A township reports a beneficiary for a program and year: enrol and check at once;
         the same person from a second township is a duplicate-enrolment signal."""
         submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-        data, evidence, on = submission.data, received.envelope.event_id, china_day(submission.occurred_at)
+        data, evidence, on = submission.data, received.envelope.event_id, county_day(submission.occurred_at)
         program, year, township = data["program"], int(data["year"]), submission.township_code or ""
         unit = Unit(find)
         person = unit.beneficiary(submission.person_refs["id_number"], on)
@@ -93,7 +93,7 @@ class Subsidies:
     def record_followup(self, received: ReceivedEvent, find: Find) -> Sequence[Aggregate]:
         """What the beneficiary confirms having received; less than was paid is a skimming signal."""
         submission: SubmissionAcceptedV1 = received.payload  # type: ignore[assignment]
-        data, evidence, on = submission.data, received.envelope.event_id, china_day(submission.occurred_at)
+        data, evidence, on = submission.data, received.envelope.event_id, county_day(submission.occurred_at)
         unit = Unit(find)
         payment = unit.by_reference(data["payment_id"])
         if not isinstance(payment, Payment):
