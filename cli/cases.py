@@ -27,9 +27,11 @@ def _endpoints(data_dir: Path) -> dict[str, Any]:
 
 
 def _get(data_dir: Path, path: str, params: dict[str, str] | None = None) -> Any:
+    from cli.tokens import caller_auth
+
     url = _endpoints(data_dir)["services"]["enforcement"]
-    response = httpx.get(f"{url}{path}", params=params or {}, timeout=30)
-    if response.status_code in (404, 422):  # no such case, or a filter the service refused: its words
+    response = httpx.get(f"{url}{path}", params=params or {}, timeout=30, auth=caller_auth(data_dir, "enforcement_officer"))
+    if response.status_code in (401, 403, 404, 422):  # no such case, or a filter the service refused: its words
         console.print(str(response.json().get("detail")), style="red", markup=False)
         raise typer.Exit(1)
     response.raise_for_status()
@@ -54,24 +56,34 @@ def watch(
 ) -> None:
     """Follow fp.enforcement.case.> live: by default an ordered consumer (nothing is left
     behind on the server); with --durable, resuming where the last watch stopped."""
-    nats_url = _endpoints(data_dir)["nats_url"]
+    known = _endpoints(data_dir)
+    nats_url = known["nats_url"]
+    # The enforcement team's tool has its own NATS user: it may read the case stream only.
+    connect_options = case_stream_options(known)
     if durable:
         if from_start:
             raise typer.BadParameter("--from-start 不能与 --durable 同用：持久消费者从上次停下处继续 (a durable resumes where it stopped)", param_hint="--from-start")
-        asyncio.run(watch_durable(nats_url, durable, count))
+        asyncio.run(watch_durable(nats_url, durable, count, connect_options=connect_options))
     else:
-        asyncio.run(_watch(nats_url, from_start, count))
+        asyncio.run(_watch(nats_url, from_start, count, connect_options))
+
+
+def case_stream_options(known: dict) -> dict:
+    from shared.messaging.credentials import credentials_from_endpoints
+
+    own = credentials_from_endpoints(known.get("credentials", {})).get("case-stream")
+    return own.connect_options() if own is not None else {}
 
 
 def show_line(subject: str, data: bytes) -> None:
     console.print(stream_line(subject, json.loads(data)), highlight=False)
 
 
-async def _watch(nats_url: str, from_start: bool, count: int | None) -> None:
+async def _watch(nats_url: str, from_start: bool, count: int | None, connect_options: dict | None = None) -> None:
     import nats
     from nats.js.api import DeliverPolicy
 
-    connection = await nats.connect(nats_url.split(","), connect_timeout=5)
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5, **(connect_options or {}))
     try:
         policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
         subscription = await connection.jetstream().subscribe(CASE_STREAM_SUBJECTS, ordered_consumer=True, deliver_policy=policy)
@@ -87,7 +99,8 @@ async def _watch(nats_url: str, from_start: bool, count: int | None) -> None:
         await connection.close()
 
 
-async def watch_durable(nats_url: str, durable: str, count: int | None, show: Callable[[str, bytes], None] = show_line, idle_seconds: float | None = None) -> int:
+async def watch_durable(nats_url: str, durable: str, count: int | None, show: Callable[[str, bytes], None] = show_line, idle_seconds: float | None = None,
+                        connect_options: dict | None = None) -> int:
     """Pull from a provisioned durable, acknowledging each event once it is shown, so
     the next watch on the same durable starts after it. Never fetches more than it will
     show (an unshown fetched event would wait out the ack timeout before coming back).
@@ -97,7 +110,7 @@ async def watch_durable(nats_url: str, durable: str, count: int | None, show: Ca
 
     from services.enforcement.entrypoints.routes import TEAM_CONSUMER
 
-    connection = await nats.connect(nats_url.split(","), connect_timeout=5)
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5, **(connect_options or {}))
     try:
         js = connection.jetstream()
         try:
@@ -157,9 +170,9 @@ def show(ref: Annotated[str, typer.Argument(help="Case number (ZF-2026-1A2B3C4D)
     console.print_json(json.dumps(_get(data_dir, f"/cases/{ref}"), ensure_ascii=False))
 
 
-def drive_demo_cases(enforcement_url: str, say: Any = console.print) -> None:
-    """`fpb up --demo`: officers work the demo's cases (cli/demo/cases_driver.py)."""
+def drive_demo_cases(enforcement_url: str, say: Any = console.print, auth: Any = None) -> None:
+    """`fpb up --demo`: officers work the demo's cases (cli/demo/cases_driver.py), each logged in as themselves."""
     from cli.demo.cases_driver import drive_cases
 
     with console.status("officers are working the demo cases…"):
-        drive_cases(enforcement_url, say)
+        drive_cases(enforcement_url, say, auth=auth)

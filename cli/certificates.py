@@ -23,13 +23,18 @@ def verify(
     """Tell a third party whether a certificate is genuine and current (exit 0 only if it is)."""
     from cli.main import endpoints
 
+    from cli.tokens import caller_auth
+
     url = endpoints(data_dir)["services"]["verification"]
     try:
-        response = httpx.get(f"{url}/certificates/verify/{code}", timeout=10)
+        response = httpx.get(f"{url}/certificates/verify/{code}", timeout=10, auth=caller_auth(data_dir, "section_staff"))
     except httpx.HTTPError as error:
         console.print(f"[red]verification service unreachable: {error}[/red]")
         raise typer.Exit(2) from None
     answer = response.json()
+    if response.status_code in (401, 403):
+        console.print(f"refused: {answer.get('detail')}", style="red", markup=False)
+        raise typer.Exit(2)
     if not answer.get("genuine"):
         console.print(f"[red]NOT GENUINE[/red] · 无此证件: {answer.get('message', '')} ({code})")
         raise typer.Exit(1)
@@ -41,10 +46,10 @@ def verify(
     raise typer.Exit(1)
 
 
-def drive_demo_applications(verification_url: str, say: Any = console.print, enforcement_url: str | None = None) -> None:
+def drive_demo_applications(verification_url: str, say: Any = console.print, enforcement_url: str | None = None, auth: Any = None) -> None:
     """`fpb up --demo`: officers work the demo's applications (cli/demo/applications_driver.py);
     the revocations name cases the Enforcement Brigade opens in enforcement."""
     from cli.demo.applications_driver import drive_applications
 
     with console.status("officers are working the demo applications…"):
-        drive_applications(verification_url, say, enforcement_url=enforcement_url)
+        drive_applications(verification_url, say, enforcement_url=enforcement_url, auth=auth)

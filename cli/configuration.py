@@ -27,11 +27,13 @@ row says so per service.
 
 def settings_classes() -> dict[str, type[BaseSettings]]:
     from services.enforcement.settings import EnforcementSettings
+    from services.identity.settings import IdentitySettings
     from services.intake.settings import IntakeSettings
     from services.reporting.settings import ReportingSettings
     from services.verification.settings import VerificationSettings
 
-    return {"intake": IntakeSettings, "verification": VerificationSettings, "enforcement": EnforcementSettings, "reporting": ReportingSettings}
+    return {"intake": IntakeSettings, "verification": VerificationSettings, "enforcement": EnforcementSettings, "reporting": ReportingSettings,
+            "identity": IdentitySettings}
 
 
 def variables() -> dict[str, dict[str, dict[str, str]]]:

@@ -20,6 +20,7 @@ from rich.table import Table
 from cli.audit import audit_app
 from cli.cases import app as cases_app, drive_demo_cases
 from cli.certificates import app as certificates_app, drive_demo_applications
+from cli.credentials import app as credentials_app
 from cli.publishing import InputError, Outgoing, parse_input, publish_records
 
 app = typer.Typer(help="元氏县人口和计划生育局 平台 · Yuanshi County Family Planning Bureau platform", no_args_is_help=True)
@@ -28,6 +29,11 @@ app.add_typer(rebuild_app, name="rebuild")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(certificates_app, name="certificate")
+app.add_typer(credentials_app, name="credentials")
+from cli.tokens import token_command  # noqa: E402 - the built-in OpenID provider's commands
+from cli.users import users_app  # noqa: E402
+app.add_typer(users_app, name="users")
+app.command("token")(token_command)
 console = Console()
 CHINA = timezone(timedelta(hours=8))
 DataDir = Annotated[Path, typer.Option("--data-dir", envvar="FPB_DATA_DIR", help="Where `fpb up` keeps its state and endpoints.json")]
@@ -48,11 +54,12 @@ def up(
     nats_url: Annotated[Optional[str], typer.Option(help="Use this NATS instead of starting one")] = None,
     database_url: Annotated[Optional[str], typer.Option(help="postgresql://… for every store (default: SQLite files)")] = None,
     demo: Annotated[bool, typer.Option(help="Publish a year of demo records for the 15 townships")] = False,
+    nats_credentials_dir: Annotated[Optional[Path], typer.Option(envvar="FPB_NATS_CREDENTIALS_DIR", help="With --nats-url: the operator's NATS credentials, <user>.nk or <user>.creds per user (`fpb credentials generate`)")] = None,
 ) -> None:
     """Start the whole platform and keep it running until Ctrl-C or SIGTERM."""
     from cli.platform import Platform
 
-    platform = Platform(data_dir.resolve(), nats_url=nats_url, database_url=database_url)
+    platform = Platform(data_dir.resolve(), nats_url=nats_url, database_url=database_url, credentials_dir=nats_credentials_dir)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -68,10 +75,18 @@ def up(
         console.print(table)
         console.print(f"endpoints: {data_dir / 'endpoints.json'}")
         if demo:
-            year, held_back = publish_demo(platform.nats_url or "")
-            drive_demo_cases(platform.endpoints()["services"]["enforcement"], console.print)
-            drive_demo_applications(platform.endpoints()["services"]["verification"], console.print, platform.endpoints()["services"]["enforcement"])
-            drive_demo_assistance(platform.endpoints()["services"]["verification"], platform.nats_url or "", year, held_back)
+            from cli.users import demo_login_lines  # one demo account per role, made after the identity process is ready
+
+            for line in demo_login_lines(platform.endpoints()["identity_store"], data_dir.resolve() / "demo-accounts.json", platform.endpoints()["oidc_issuer"]):
+                console.print(line)
+            year, held_back = publish_demo(platform.nats_url or "", platform.credentials)
+            from cli.tokens import DemoOfficers  # each demo officer logs in through the provider as themselves
+
+            services = platform.endpoints()["services"]
+            drive_demo_cases(services["enforcement"], console.print, DemoOfficers.for_demo(data_dir, default="ZF-001"))
+            drive_demo_applications(services["verification"], console.print, services["enforcement"], DemoOfficers.for_demo(data_dir, default="FG-02"))
+            drive_demo_assistance(services["verification"], platform.nats_url or "", year, held_back, platform.credentials,
+                                  DemoOfficers.for_demo(data_dir, default="FZ-01"))
         console.print("Press Ctrl-C to stop.")
         while not stop.wait(0.5):
             pass
@@ -81,7 +96,7 @@ def up(
         console.print("stopped.")
 
 
-def publish_demo(nats_url: str) -> tuple[int, list[tuple[str, dict]]]:
+def publish_demo(nats_url: str, credentials: Any = None) -> tuple[int, list[tuple[str, dict]]]:
     """Publish the demo year's records; returns the year and the records held back for later."""
     from cli.demo.records import generate_demo
 
@@ -92,19 +107,20 @@ def publish_demo(nats_url: str) -> tuple[int, list[tuple[str, dict]]]:
         for subject, envelope in year_records
     ]
     with console.status(f"publishing {len(records)} demo records for {year}…"):
-        results = asyncio.run(publish_records(nats_url, records, receipt_timeout=120))
+        results = asyncio.run(publish_records(nats_url, records, receipt_timeout=120, credentials=credentials))
     accepted = sum(1 for r in results if r.receipt and r.receipt.get("accepted"))
     duplicates = sum(1 for r in results if r.duplicate or (r.receipt and r.receipt.get("duplicate")))
     console.print(f"demo: {len(results)} published, {accepted} accepted, {duplicates} already present")
     return year, held_back
 
 
-def drive_demo_assistance(verification_url: str, nats_url: str, year: int, held_back: list[tuple[str, dict]]) -> None:
+def drive_demo_assistance(verification_url: str, nats_url: str, year: int, held_back: list[tuple[str, dict]], credentials: Any = None,
+                          auth: Any = None) -> None:
     """`fpb up --demo`: a year of subsidies is confirmed, paid and followed up (cli/demo/assistance_driver.py)."""
     from cli.demo.assistance_driver import drive_assistance
 
     with console.status("the Assistance Center and Finance are paying the demo year's subsidies…"):
-        drive_assistance(verification_url, nats_url, year, held_back, console.print)
+        drive_assistance(verification_url, nats_url, year, held_back, console.print, credentials=credentials, auth=auth)
 
 
 @app.command()
@@ -113,6 +129,7 @@ def publish(
     data_dir: DataDir = Path(".fpb-data"),
     nats_url: Annotated[Optional[str], typer.Option(help="Default: from DATA_DIR/endpoints.json")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for receipts")] = 15.0,
+    as_user: Annotated[Optional[str], typer.Option("--as", help="Publish as this publisher (police, health, …, township-<code>), with its credentials from endpoints.json; default: each record's publisher, from its subject")] = None,
 ) -> None:
     """Publish contract messages to COUNTY_INBOX; print each PubAck, then each receipt."""
     text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
@@ -121,8 +138,15 @@ def publish(
     except InputError as error:
         console.print(f"[red]input error:[/red] {error}")
         raise typer.Exit(2) from None
-    url = nats_url or endpoints(data_dir)["nats_url"]
-    results = asyncio.run(publish_records(url, records, timeout))
+    from shared.messaging.credentials import credentials_from_endpoints
+
+    known = endpoints(data_dir)
+    url = nats_url or known["nats_url"]
+    try:
+        results = asyncio.run(publish_records(url, records, timeout, credentials=credentials_from_endpoints(known.get("credentials", {})), as_user=as_user))
+    except InputError as error:
+        console.print(f"[red]input error:[/red] {error}")
+        raise typer.Exit(2) from None
     for result in results:
         note = " (duplicate: the broker already had it)" if result.duplicate else ""
         console.print(f"PubAck {result.outgoing.record_id}: stream={result.stream} seq={result.sequence}{note}")
@@ -158,28 +182,37 @@ def parse_as_of(text: str | None) -> datetime | None:
 def history(
     ref: Annotated[str, typer.Argument(help="Aggregate UUID, application_id, or source:record_id")],
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD or ISO date-time with offset")] = None,
-    reveal: Annotated[bool, typer.Option(help="Decrypt personal fields (the reading is recorded: give --reader, --role, --reason)")] = False,
-    reader: Annotated[Optional[str], typer.Option(help="Who reads (with --reveal)")] = None,
-    role: Annotated[str, typer.Option(help="The reader's role (with --reveal)")] = "auditor",
+    reveal: Annotated[bool, typer.Option(help="Decrypt personal fields (the reading is recorded with who you are logged in as: give --reason)")] = False,
+    reader: Annotated[Optional[str], typer.Option(help="Who reads: must be who the token says (optional)")] = None,
+    role: Annotated[str, typer.Option(help="Without FPB_TOKEN: the demo account of this role reads")] = "auditor",
     reason: Annotated[Optional[str], typer.Option(help="Why the personal data is needed (with --reveal)")] = None,
     data_dir: DataDir = Path(".fpb-data"),
 ) -> None:
-    """Print an aggregate's events and its state (as of a moment, if given)."""
+    """Print an aggregate's events and its state (as of a moment, if given), as the caller
+    FPB_TOKEN names (else the demo account of --role)."""
+    from cli.tokens import caller_auth
+
     moment = parse_as_of(as_of)
-    if reveal and (not reader or not reason):
-        raise typer.BadParameter("--reveal needs --reader and --reason: every reading of personal data is recorded")
+    if reveal and not reason:
+        raise typer.BadParameter("--reveal needs --reason: every reading of personal data is recorded")
     if reveal and moment:
         raise typer.BadParameter("--reveal shows the whole history; leave out --as-of")
     params = {"as_of": moment.isoformat()} if moment else {}
-    found = False
+    found, refusals = False, []
+    auth = caller_auth(data_dir, role)
     for name, url in endpoints(data_dir)["services"].items():
+        if name == "identity":
+            continue  # the OpenID provider keeps no aggregates
         try:
             if reveal:
-                body = {"reader": {"id": reader, "role": role}, "reason": reason}
-                response = httpx.post(f"{url}/history/{ref}/reveal", json=body, timeout=10)
+                body = {"reader": {"id": reader}, "reason": reason} if reader else {"reason": reason}
+                response = httpx.post(f"{url}/history/{ref}/reveal", json=body, timeout=10, auth=auth)
             else:
-                response = httpx.get(f"{url}/history/{ref}", params=params, timeout=10)
+                response = httpx.get(f"{url}/history/{ref}", params=params, timeout=10, auth=auth)
         except httpx.HTTPError:
+            continue
+        if response.status_code in (401, 403):
+            refusals.append(f"{name}: {response.json().get('detail')}")
             continue
         if response.status_code != 200:
             continue
@@ -196,7 +229,9 @@ def history(
         console.print("state:")
         console.print_json(json.dumps(body["state"], ensure_ascii=False))
     if not found:
-        console.print(f"[red]no service knows {ref!r}[/red]")
+        for refusal in refusals:
+            console.print(refusal, style="red", markup=False)
+        console.print(f"[red]no service knows {ref!r}[/red]" if not refusals else f"[red]refused: {ref!r} cannot be read as this caller[/red]")
         raise typer.Exit(1)
 
 
@@ -205,14 +240,17 @@ def rebuild_reporting(data_dir: DataDir = Path(".fpb-data")) -> None:
     """Drop every read model and rebuild it from the streams; compare with the live one."""
     from rich.progress import Progress
 
+    from cli.tokens import caller_auth
+
     url = endpoints(data_dir)["services"]["reporting"]
-    status = httpx.post(f"{url}/admin/rebuild", timeout=30).json()
+    auth = caller_auth(data_dir, "operations")
+    status = httpx.post(f"{url}/admin/rebuild", timeout=30, auth=auth).json()
     with Progress(console=console) as progress:
         task = progress.add_task("rebuilding read models 重建报表", total=None)
         while status["state"] == "running":
             progress.update(task, completed=status.get("replayed", 0), total=status.get("expected"))
             sleep(0.2)
-            status = httpx.get(f"{url}/admin/rebuild", timeout=30).json()
+            status = httpx.get(f"{url}/admin/rebuild", timeout=30, auth=auth).json()
         progress.update(task, completed=status.get("replayed", 0), total=status.get("expected") or status.get("replayed"))
     if status["state"] != "done":
         console.print(f"[red]rebuild failed: {status.get('error')}[/red]")
@@ -235,7 +273,9 @@ def contracts(
     from cli import configuration
     from cli.contracts import write_asyncapi, write_openapi
 
-    for path in [*write_asyncapi(out), *write_openapi(openapi_out), configuration.write(configuration_out)]:
+    from cli.credentials import write_authorization_files
+
+    for path in [*write_asyncapi(out), *write_openapi(openapi_out), configuration.write(configuration_out), *write_authorization_files()]:
         console.print(f"wrote {path}")
 
 
@@ -243,11 +283,14 @@ def contracts(
 def provision(
     nats_url: Annotated[str, typer.Option(help="NATS server URL(s), comma-separated")],
     replicas: Annotated[int, typer.Option(help="Stream replicas (3 on a production cluster)")] = 1,
+    nkey_seed: Annotated[Optional[Path], typer.Option(envvar="FPB_NATS_NKEY_SEED_FILE", help="The provisioner's NKey seed file (provisioner.nk)")] = None,
+    creds: Annotated[Optional[Path], typer.Option(envvar="FPB_NATS_CREDS_FILE", help="The provisioner's .creds file (decentralized JWT auth)")] = None,
 ) -> None:
-    """Create or update the streams and create the durable consumers (idempotent)."""
+    """Create or update the streams and create the durable consumers (idempotent), as the provisioner."""
     from cli.platform import provision_platform
+    from shared.messaging.credentials import PROVISIONER, credentials_from_settings
 
-    asyncio.run(provision_platform(nats_url, replicas))
+    asyncio.run(provision_platform(nats_url, replicas, credentials_from_settings(PROVISIONER, nkey_seed, creds)))
     console.print("streams and consumers are provisioned")
 
 

@@ -23,6 +23,7 @@ from services.enforcement.entrypoints.routes import CONSUMERS as ENFORCEMENT_CON
 from services.intake.entrypoints.inbox import CONSUMERS as INTAKE_CONSUMERS
 from services.reporting.entrypoints.routes import CONSUMERS as REPORTING_CONSUMERS
 from services.verification.entrypoints.routes import CONSUMERS as VERIFICATION_CONSUMERS
+from shared.messaging.credentials import PROVISIONER, NatsCredentials, ensure_credentials, load_credentials, public_keys
 from shared.messaging.nats_server import EmbeddedNatsServer, free_port
 from shared.messaging.provisioning import provision
 from shared.messaging.topology import ConsumerSpec
@@ -30,12 +31,15 @@ from shared.privacy.keys import AUDIT_KEY_FILE, ensure_key_files
 from shared.processes import ManagedProcess, die_with_parent
 
 SERVICE_NAMES = ("intake", "verification", "enforcement", "reporting")
+OIDC_AUDIENCE = "fpb-platform"  # the access tokens' `aud` (services/identity/settings.py)
 EVENT_SOURCED = ("intake", "verification", "enforcement")  # reporting keeps read models only
 ALL_CONSUMERS: tuple[ConsumerSpec, ...] = (*INTAKE_CONSUMERS, *VERIFICATION_CONSUMERS, *ENFORCEMENT_CONSUMERS, *REPORTING_CONSUMERS)
 
 
-async def provision_platform(nats_url: str, replicas: int = 1) -> None:
-    connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=3)
+async def provision_platform(nats_url: str, replicas: int = 1, credentials: NatsCredentials | None = None) -> None:
+    """As the `provisioner` NATS user: the only one that may create or change streams."""
+    options = credentials.connect_options() if credentials is not None else {}
+    connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=3, **options)
     try:
         await provision(connection.jetstream(), ALL_CONSUMERS, replicas)
     finally:
@@ -58,7 +62,9 @@ class ServiceProcess(ManagedProcess):
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{self.name}"],
-                env={**os.environ, **self.env},
+                # The launcher decides whose tokens its services accept: an FPB_OIDC_* of the
+                # caller's environment (another issuer's JWKS file, say) would silently override it.
+                env={**{k: v for k, v in os.environ.items() if not k.startswith("FPB_OIDC_")}, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # stopped in order by `fpb up`, not by the terminal's Ctrl-C
@@ -82,6 +88,13 @@ class Platform:
     database_url: str | None = None
     nats_server: EmbeddedNatsServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # The built-in OpenID provider: started first, stopped last; not in `services`, which
+    # are the four broker services (each with consumers and /metrics).
+    identity: ServiceProcess | None = None
+    # With an external broker (nats_url): the operator's directory of <user>.nk / <user>.creds
+    # (`--nats-credentials-dir`, FPB_NATS_CREDENTIALS_DIR). The embedded broker's are generated.
+    credentials_dir: Path | None = None
+    credentials: dict[str, NatsCredentials] = field(default_factory=dict)
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -103,9 +116,18 @@ class Platform:
         (self.data_dir / "stores").mkdir(exist_ok=True)
         ensure_key_files(self.data_dir / "keys")
         if self.nats_url is None:
-            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats").start()
+            # Every client of the embedded broker authenticates with its own NKey; the seeds
+            # stay in DATA_DIR/credentials (kept across restarts), the broker gets public keys.
+            self.credentials = ensure_credentials(self.data_dir / "credentials")
+            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats", public_keys=public_keys(self.credentials)).start()
             self.nats_url = self.nats_server.url
-        asyncio.run(provision_platform(self.nats_url))
+        else:
+            directory = self.credentials_dir or (Path(os.environ["FPB_NATS_CREDENTIALS_DIR"]) if os.environ.get("FPB_NATS_CREDENTIALS_DIR") else None)
+            self.credentials = load_credentials(directory) if directory is not None else {}
+        asyncio.run(provision_platform(self.nats_url, credentials=self.credentials.get(PROVISIONER)))
+        self.identity = self._identity()
+        self.identity.start()
+        self.identity.wait_ready()  # first: every service is given its issuer
         for name in SERVICE_NAMES:
             self.services[name] = self._service(name)
             self.services[name].start()
@@ -128,21 +150,56 @@ class Platform:
             # smaller after 100,000 records (README, Performance). The GIL runs one thread at
             # a time, so they contend little. docker-compose.yml and deploy/k8s set it too.
             "MALLOC_ARENA_MAX": "2",
+            # The resource servers check bearer tokens of this issuer and audience.
+            "FPB_OIDC_ISSUER": self.oidc_issuer or "",
+            "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
         }
+        own = self.credentials.get(name)
+        if own is not None and own.creds is not None:
+            env["FPB_NATS_CREDS_FILE"] = str(own.creds)
+        elif own is not None:
+            env["FPB_NATS_NKEY_SEED_FILE"] = str(own.nkey_seed)
         if name == "enforcement":  # its own directory: intake shares keys/ and knows submission ids
             env["FPB_ANONYMOUS_TIP_KEY_FILE"] = str(self.data_dir / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE)
         if name == "reporting":  # the audit view reads histories from the services that keep them
             env["FPB_PEER_URLS"] = json.dumps({peer: self.services[peer].url for peer in EVENT_SOURCED if peer in self.services})
         return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)
 
+    @property
+    def oidc_issuer(self) -> str | None:
+        return self.identity.url if self.identity is not None else None
+
+    def _identity(self) -> ServiceProcess:
+        port = free_port()
+        env = {
+            "FPB_IDENTITY_STORE_URL": self.store_url("identity"),
+            "FPB_IDENTITY_KEY_DIR": str(self.data_dir / "keys-identity"),
+            "FPB_IDENTITY_SECRETS_DIR": str(self.data_dir),  # prometheus.secret
+            "FPB_OIDC_ISSUER": f"http://127.0.0.1:{port}",
+            "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
+            "FPB_HTTP_PORT": str(port),
+            "MALLOC_ARENA_MAX": "2",
+        }
+        return ServiceProcess("identity", env, self.data_dir / "logs" / "identity.log", port)
+
     def endpoints(self) -> dict:
         return {
             "nats_url": self.nats_url,
-            "services": {name: s.url for name, s in self.services.items()},
+            "services": {**({"identity": self.identity.url} if self.identity else {}), **{name: s.url for name, s in self.services.items()}},
+            "oidc_issuer": self.oidc_issuer,
+            "identity_store": self.store_url("identity"),
             # For auditors' tools (`fpb audit verify`): where each event store lives.
             "stores": {name: self.store_url(name) for name in EVENT_SOURCED},
             "checkpoints": str(self.checkpoint_dir),
+            # CONTRACT.md (Authentication): each client's NATS credentials, by user
+            # (publishers by envelope source, township-<code>, then services and tools).
+            "credentials": {user: c.endpoint_entry() for user, c in self.credentials.items()},
         }
+
+    def connect_options(self, user: str) -> dict:
+        """nats.connect keyword arguments of one NATS user of this platform ({} on an open broker)."""
+        own = self.credentials.get(user)
+        return own.connect_options() if own is not None else {}
 
     def write_endpoints(self) -> Path:
         path = self.data_dir / "endpoints.json"
@@ -156,5 +213,7 @@ class Platform:
     def stop(self) -> None:
         for service in reversed(list(self.services.values())):
             service.stop()
+        if self.identity is not None:
+            self.identity.stop()
         if self.nats_server is not None:
             self.nats_server.stop()

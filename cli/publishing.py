@@ -1,14 +1,25 @@
-"""Publish contract messages the way another county system does, and collect receipts."""
+"""Publish contract messages the way another county system does, and collect receipts.
+
+Each record goes out over the connection of the NATS user that may publish it: the
+county system of its subject (county.police.… → police) or the township office
+(township.<code>.… → township-<code>), or the one user named with `fpb publish --as`.
+Each connection listens only to its own receipts (fp.receipts.<source>), as the broker
+allows. Records keep their order: they are published one after another, whichever
+connection carries them."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import nats
+
+from shared.messaging.credentials import CredentialsError, NatsCredentials, publisher_user, receipts_subject
+from shared.messaging.nats_authorization import permissions
+from shared.messaging.topology import subject_matches
 
 TOWNSHIP_SUBJECT_HINT = (
     'a township record needs its subject: wrap it as {"subject": "township.<code>.<kind>", "message": {...}} '
@@ -103,14 +114,54 @@ class ReceiptCollector:
             self.arrived.set()
 
 
-async def publish_records(nats_url: str, records: Iterable[Outgoing], receipt_timeout: float = 15.0) -> list[Published]:
-    connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=5)
+def publishing_user(subject: str, as_user: str | None) -> str:
+    """Whose credentials carry a record: `as_user`, or the publisher of its subject.
+    A subject the user may not publish on is refused here, before the broker would."""
     try:
-        js = connection.jetstream()
-        collector = ReceiptCollector()
-        subscription = await connection.subscribe("fp.receipts.>", cb=collector.on_message)
+        user = as_user or publisher_user(subject)
+    except CredentialsError as error:
+        raise InputError(str(error)) from None
+    grant = permissions().get(user)
+    if grant is None or grant.source is None:
+        raise InputError(f"{user!r} is not a publisher; publishers: {', '.join(u for u, g in permissions().items() if g.source)}")
+    if not any(subject_matches(allowed, subject) for allowed in grant.publish if not allowed.startswith("$")):
+        raise InputError(f"{user} may not publish on {subject} (the broker refuses it)")
+    return user
+
+
+async def publish_records(
+    nats_url: str,
+    records: Iterable[Outgoing],
+    receipt_timeout: float = 15.0,
+    credentials: Mapping[str, NatsCredentials] | None = None,
+    as_user: str | None = None,
+) -> list[Published]:
+    """Publish in order and collect the receipts. `credentials` (user -> NatsCredentials,
+    e.g. endpoints.json's): each record over its publisher's connection; without, one
+    unauthenticated connection (an open broker) that listens to every receipt."""
+    records = list(records)
+    collector = ReceiptCollector()
+    connections: dict[str | None, Any] = {}
+
+    async def connection_for(outgoing: Outgoing) -> Any:
+        user = publishing_user(outgoing.subject, as_user) if credentials else None
+        if user not in connections:
+            if user is not None and user not in credentials:
+                raise InputError(f"no NATS credentials for {user!r} (endpoints.json names {', '.join(sorted(credentials))})")
+            options = credentials[user].connect_options() if user is not None else {}
+            connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=5, **options)
+            connections[user] = connection
+            # Before the first publish, so no receipt is missed.
+            await connection.subscribe(receipts_subject(user) if user is not None else "fp.receipts.>", cb=collector.on_message)
+        return connections[user]
+
+    try:
+        for outgoing in records:  # every credential problem before anything is published
+            if credentials:
+                publishing_user(outgoing.subject, as_user)
         published, stored = [], set()
         for outgoing in records:
+            js = (await connection_for(outgoing)).jetstream()
             # Wanted before publishing: the receipt can arrive before the PubAck does.
             collector.wanted.add(outgoing.record_id)
             ack = await js.publish(outgoing.subject, outgoing.body, headers={"Nats-Msg-Id": outgoing.record_id}, timeout=10)
@@ -126,9 +177,9 @@ async def publish_records(nats_url: str, records: Iterable[Outgoing], receipt_ti
                 await asyncio.wait_for(collector.arrived.wait(), receipt_timeout)
             except TimeoutError:
                 pass
-        await subscription.unsubscribe()
         for item in published:
             item.receipt = collector.receipts.get(item.outgoing.record_id)
         return published
     finally:
-        await connection.close()
+        for connection in connections.values():
+            await connection.close()

@@ -13,7 +13,11 @@ from sqlalchemy import create_engine, text
 from shared.eventstore.application import ServiceApplication
 from shared.eventstore.backend import sqlalchemy_url
 from shared.eventstore.chain_store import ChainKeeper, ChainTable
+from shared.identity.policy import Policy
+from shared.identity.setup import access_policy, token_verifier
+from shared.identity.tokens import TokenVerifier
 from shared.messaging.consumer import DurableConsumer
+from shared.messaging.credentials import credentials_from_settings
 from shared.messaging.publisher import Publisher
 from shared.messaging.relay import OutboxRelay, RelayPositions, Translator
 from shared.observability.http import Resolver, service_http
@@ -33,18 +37,20 @@ class Wiring:
     chain: ChainTable
     chain_keeper: ChainKeeper
     broker: Any
+    policy: Policy
+    verifier: TokenVerifier | None
 
 
 def wire(name: str, settings: ServiceSettings, store: ServiceApplication, translate: Translator, relays_topic: Callable[[str], bool] | None = None) -> Wiring:
     metrics = ServiceMetrics(name)
-    broker = make_broker(settings.nats_url, name)
+    broker = make_broker(settings.nats_url, name, credentials_from_settings(name, settings.nats_nkey_seed_file, settings.nats_creds_file))
     publisher = Publisher(broker, metrics)
     positions = RelayPositions(settings.store_url)
     relay = OutboxRelay(name, store, translate, positions, publisher, metrics, relays_topic=relays_topic)
     chain = ChainTable(settings.store_url, name)
     failures = metrics.audit_verification_failures.labels(name)
     keeper = ChainKeeper(store, chain, settings.audit_key_file, settings.checkpoint_dir, on_findings=failures.inc)
-    return Wiring(name, store, metrics, publisher, relay, positions, chain, keeper, broker)
+    return Wiring(name, store, metrics, publisher, relay, positions, chain, keeper, broker, access_policy(settings), token_verifier(settings))
 
 
 def sql_probe(url: str) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -98,7 +104,7 @@ def finish(
 
     for consumer in consumers:
         consumer.unreachable = unreachable
-    http = service_http(wiring.name, wiring.metrics, readiness, asyncapi, wiring.store, resolve)
+    http = service_http(wiring.name, wiring.metrics, readiness, asyncapi, wiring.store, resolve, policy=wiring.policy, verifier=wiring.verifier)
     return Service(
         name=wiring.name,
         broker=wiring.broker,

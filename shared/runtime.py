@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from shared.messaging.consumer import DurableConsumer
+from shared.messaging.credentials import NatsCredentials
 from shared.observability.metrics import ServiceMetrics
 
 log = structlog.get_logger("runtime")
@@ -25,8 +26,9 @@ class Worker(Protocol):
     async def run(self, stop: asyncio.Event) -> None: ...
 
 
-def make_broker(nats_url: str, service: str) -> NatsBroker:
-    """Long-running connection settings (DESIGN.md): short connect timeout, reconnect forever."""
+def make_broker(nats_url: str, service: str, credentials: NatsCredentials | None = None) -> NatsBroker:
+    """Long-running connection settings (DESIGN.md): short connect timeout, reconnect forever.
+    `credentials`: the service's own NATS user (nkeys_seed or user_credentials, and its inbox prefix)."""
 
     async def on_error(error: Exception) -> None:
         log.warning("nats_error", error=repr(error))
@@ -40,6 +42,7 @@ def make_broker(nats_url: str, service: str) -> NatsBroker:
         allow_reconnect=True,
         error_cb=on_error,
         logger=None,
+        **(credentials.connect_options() if credentials is not None else {}),
     )
 
 

@@ -19,10 +19,29 @@ from shared.messaging.nats_server import EmbeddedNatsServer
 POSTGRES_ADMIN_URL = os.environ.get("FPB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def services_trust_the_test_issuer() -> Iterator[None]:
+    """Services a test assembles in this process read their settings from the environment:
+    they accept the test issuer's tokens (tests/identity_support.py). Platforms started
+    as processes (cli/platform.py) set their own issuer and ignore these."""
+    from tests.identity_support import token_issuer
+
+    saved = {name: os.environ.get(name) for name in token_issuer().env}
+    os.environ.update(token_issuer().env)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
-    """A real nats-server of our own, on free ports, with JetStream on disk."""
-    server = EmbeddedNatsServer(tmp_path / "nats").start()
+    """A real nats-server of our own, on free ports, with JetStream on disk. Open to
+    clients without credentials, explicitly: for tests of everything but access (access
+    is tested on `secured_nats_server`, tests/integration/test_nats_permissions.py)."""
+    server = EmbeddedNatsServer(tmp_path / "nats", allow_anonymous=True).start()
     yield server
     server.kill()
 

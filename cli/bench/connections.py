@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import nats
+
+from cli.bench import access
 import psycopg
 
 from cli.bench.load import load_records, publish, wait_until_settled
@@ -41,7 +43,7 @@ def connections_by_service(database_url: str) -> dict[str, int]:
 
 
 async def _publish(nats_url: str, count: int) -> None:
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     try:
         await publish(connection.jetstream(), load_records(count, f"c{uuid.uuid4().hex[:6]}"))
     finally:
@@ -58,6 +60,7 @@ def measure(records: int) -> dict[str, int]:
         with tempfile.TemporaryDirectory(prefix="fpb-connections-") as workdir:
             platform = Platform(Path(workdir) / "platform", database_url=database_url)
             platform.start()
+            access.register(platform)  # its clients authenticate (cli/bench/access.py)
             try:
                 asyncio.run(_publish(platform.nats_url, records))
                 for service_name, service in platform.services.items():

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import nats
 
+from cli.bench import access
+
 from cli.bench.load import Visibility, cpu_seconds, process_ids, sustained_throughput, temporary_platform, wait_until_settled
 
 
 async def stream_counts(nats_url: str) -> dict[str, int]:
     """Messages per stream, and the last stream sequence each consumer was delivered."""
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     js, counts = connection.jetstream(), {}
     for stream in await js.streams_info():
         counts[stream.config.name] = stream.state.messages

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 
 import nats
+
+from cli.bench import access
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.errors import TimeoutError as NatsTimeoutError
 
@@ -74,7 +76,7 @@ def machine_times() -> list[int]:
 
 async def one_run(nats_url: str, visible: Visibility, rate: int, seconds: float, tag: str) -> dict[str, list[float]]:
     """Each hop's times in ms, over the records intake accepted."""
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     js = connection.jetstream()
     heads = {name: (await js.stream_info(name)).state.last_seq for name in ("COUNTY_INBOX", "FP_INTAKE")}
     times = await latency_samples(nats_url, visible, load_records(int(rate * seconds), tag), rate)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nats
+
+from cli.bench import access
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from cli.demo.records import generate_demo_records
@@ -179,6 +181,7 @@ def temporary_platform(prefix: str) -> Iterator[Platform]:
     with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
         platform = Platform(Path(temporary) / "platform")
         platform.start()
+        access.register(platform)  # its clients authenticate (cli/bench/access.py)
         try:
             yield platform
         finally:
@@ -188,6 +191,7 @@ def temporary_platform(prefix: str) -> Iterator[Platform]:
 def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], latency_seconds: float, overload_factor: float) -> dict:
     platform = Platform(workdir / "platform")
     platform.start()
+    access.register(platform)  # its clients authenticate (cli/bench/access.py)
     results: dict = {}
     try:
         processes = process_ids(platform)
@@ -219,7 +223,7 @@ def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], l
 async def sustained_throughput(nats_url: str, visible: Visibility, count: int, tag: str = "t") -> dict:
     """`count` records published as fast as the broker accepts them; rates until all are visible in reporting."""
     records = load_records(count, tag)
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     base = visible.total()
     started = time.perf_counter()
     await publish(connection.jetstream(), records)
@@ -233,7 +237,7 @@ async def wait_until_settled(nats_url: str, timeout: float = 600, quiet_for: flo
     """Waits until every consumer the platform pulls has handled everything and no stream
     has grown for `quiet_for` seconds (relays finish what they started); returns the
     seconds waited. The enforcement team's durable is read by people, not the platform."""
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     js = connection.jetstream()
     started = time.perf_counter()
     previous: dict[str, int] | None = None
@@ -267,7 +271,7 @@ async def latency_samples(nats_url: str, visible: Visibility, records: list[tupl
     """At a fixed offered rate: when each record was published and when reporting first
     showed it, by record id, in Unix time (the broker's timestamps are comparable)."""
     wall_minus_perf = time.time() - time.perf_counter()
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     base = visible.total()
     samples: list[tuple[float, int]] = []
     stop = threading.Event()
@@ -297,7 +301,7 @@ async def latency_samples(nats_url: str, visible: Visibility, records: list[tupl
 
 async def _overload(nats_url: str, visible: Visibility, rate: float, seconds: float) -> dict:
     records = load_records(int(rate * seconds), "o")
-    connection = await nats.connect(nats_url)
+    connection = await access.connect(nats_url)
     base = visible.total()
     started = time.perf_counter()
     await publish(connection.jetstream(), records, rate)

@@ -37,7 +37,7 @@ def reference_speed(seconds: float = 1.0) -> float:
 async def jetstream_baseline(workdir: Path, count: int, size: int) -> dict[str, float]:
     """A plain nats-py publisher and pull consumer through one durable stream, on a
     nats-server with the platform's configuration (file storage, sync_interval: always)."""
-    server = EmbeddedNatsServer(workdir / "raw-nats").start()
+    server = EmbeddedNatsServer(workdir / "raw-nats", allow_anonymous=True).start()  # a broker of its own, for this measurement only
     try:
         connection = await nats.connect(server.url)
         js = connection.jetstream()

@@ -40,7 +40,7 @@ def synthetic_events(count: int) -> list[tuple[str, bytes, str]]:
 
 
 async def replay_benchmark(workdir: Path, count: int) -> dict[str, float]:
-    server = EmbeddedNatsServer(workdir / "replay-nats").start()
+    server = EmbeddedNatsServer(workdir / "replay-nats", allow_anonymous=True).start()  # a broker of its own, for this measurement only
     try:
         connection = await nats.connect(server.url)
         js = connection.jetstream()

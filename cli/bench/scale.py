@@ -282,7 +282,7 @@ def measure(n: int, records: list[tuple[str, bytes, str]], workdir: Path, admin_
     server: EmbeddedNatsServer | None = None
     replicas: list[ServiceProcess] = []
     try:
-        server = EmbeddedNatsServer(workdir / "nats").start()
+        server = EmbeddedNatsServer(workdir / "nats", allow_anonymous=True).start()  # a broker of its own, for this measurement only
         asyncio.run(provision_platform(server.url))
         replicas = [replica(index, workdir, server.url, database_url) for index in range(n)]
         assert server.process is not None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from cli.bench import access
 from cli.bench.load import rss_kib
 from cli.platform import Platform
 from services.verification.bootstrap import VerificationStore
@@ -53,6 +54,7 @@ def main(events: int) -> dict[str, float]:
     stored = fill(platform.store_url("verification"), events)
     filled = time.perf_counter() - started
     platform.start()
+    access.register(platform)  # its clients authenticate (cli/bench/access.py)
     try:
         verification = platform.services["verification"].url
         started = time.perf_counter()

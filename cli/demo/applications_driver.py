@@ -45,12 +45,12 @@ def checked(response: httpx.Response, expected: int = 200) -> dict[str, Any]:
     return response.json()
 
 
-def enforcement_cases(enforcement_url: str, today: date, client: httpx.Client | None = None) -> OpenCase:
+def enforcement_cases(enforcement_url: str, today: date, client: httpx.Client | None = None, auth: httpx.Auth | None = None) -> OpenCase:
     """For an application found falsified, the Enforcement Brigade opens a case by hand (category
     证件办理) and works it to a conclusion that the falsification is substantiated."""
 
     def open_case(row: dict[str, Any]) -> str:
-        with nullcontext(client) if client is not None else httpx.Client(base_url=enforcement_url, timeout=30) as http:
+        with nullcontext(client) if client is not None else httpx.Client(base_url=enforcement_url, timeout=30, auth=auth) as http:
             case = checked(http.post("/cases", json={
                 "officer": ENFORCEMENT_OFFICER, "reference": f"DEMO-{row['application_id']}", "category": "certificate_service",
                 "township_code": row.get("township_code"), "summary": "群众举报申请材料系伪造，立案核查", "received_on": today.isoformat()}), 201)
@@ -148,17 +148,17 @@ class FileWorker:
 
 def drive_applications(verification_url: str, say: Callable[[str], Any] = print, today: date | None = None,
                        timeout: float = 120.0, client: httpx.Client | None = None, enforcement_url: str | None = None,
-                       open_case: OpenCase | None = None) -> dict[str, dict[str, int]]:
+                       open_case: OpenCase | None = None, auth: httpx.Auth | None = None) -> dict[str, dict[str, int]]:
     """Work every demo application per PLAN; returns the count of states per kind.
     `client` replaces the HTTP client (tests pass an in-process one); cases for the
     revocations are opened and concluded in enforcement at `enforcement_url` (or by
     `open_case`); without either, nothing is revoked. A refused step raises
-    DemoDriveError with the service's answer."""
+    DemoDriveError with the service's answer. `auth` logs each officer in (cli.tokens.DemoOfficers)."""
     states: dict[str, dict[str, int]] = {}
     today = today or datetime.now(CHINA).date()  # verification's "today": steps are dated in China time
     if open_case is None and enforcement_url:
-        open_case = enforcement_cases(enforcement_url, today)
-    with client or httpx.Client(base_url=verification_url, timeout=30) as http:
+        open_case = enforcement_cases(enforcement_url, today, auth=auth)
+    with client or httpx.Client(base_url=verification_url, timeout=30, auth=auth) as http:
         rows = wait_for_applications(http, timeout)
         worker = FileWorker(http, today, open_case, timeout)
         by_kind: dict[str, list[dict[str, Any]]] = {}

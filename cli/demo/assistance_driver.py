@@ -117,10 +117,11 @@ def as_outgoing(records: Sequence[tuple[str, dict]]) -> list[Outgoing]:
 
 
 def drive_assistance(verification_url: str, nats_url: str, year: int, held_back: Sequence[tuple[str, dict]],
-                     say: Callable[[str], Any] = print, timeout: float = 120.0) -> dict[str, dict[str, Any]]:
+                     say: Callable[[str], Any] = print, timeout: float = 120.0, credentials: Any = None,
+                     auth: httpx.Auth | None = None) -> dict[str, dict[str, Any]]:
     """Run the year; returns each cycle as verification reports it after closing."""
     rng = random.Random(year)
-    with httpx.Client(base_url=verification_url, timeout=60) as client:
+    with httpx.Client(base_url=verification_url, timeout=60, auth=auth) as client:
         work = AssistanceYear(client, year)
         work.wait_for_beneficiaries(timeout)
         paid = {program: work.pay(program) for program in ("reward", "special")}
@@ -130,7 +131,7 @@ def drive_assistance(verification_url: str, nats_url: str, year: int, held_back:
             work.return_and_reissue(disbursed[-1])
         late = as_outgoing(held_back)
         inbound = late + followups([p for _, rows in paid.values() for p in rows], year, rng)
-        results = asyncio.run(publish_records(nats_url, inbound, receipt_timeout=60))
+        results = asyncio.run(publish_records(nats_url, inbound, receipt_timeout=60, credentials=credentials))
         accepted = sum(1 for r in results if r.receipt and r.receipt.get("accepted"))
         work.wait_for_followups(len(inbound) - len(late), timeout)
         cycles = {program: work.close(cycle_id) for program, (cycle_id, _) in paid.items()}

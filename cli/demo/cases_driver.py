@@ -51,11 +51,11 @@ def poster(client: httpx.Client) -> Callable[..., httpx.Response]:
 
 
 def drive_cases(enforcement_url: str, say: Callable[[str], None] = print, seed: int = 2026, client: httpx.Client | None = None,
-                settle_seconds: float = 3.0) -> dict[str, int]:
+                settle_seconds: float = 3.0, auth: httpx.Auth | None = None) -> dict[str, int]:
     """Drive realistic officer actions; returns how many cases end in each status.
-    `client` lets a test drive an in-process service."""
+    `client` lets a test drive an in-process service; `auth` logs each officer in (cli.tokens.DemoOfficers)."""
     rng = random.Random(seed)
-    with nullcontext(client) if client is not None else httpx.Client(base_url=enforcement_url, timeout=30) as http:
+    with nullcontext(client) if client is not None else httpx.Client(base_url=enforcement_url, timeout=30, auth=auth) as http:
         cases = wait_for_cases(http, settle_seconds)
         post = poster(http)
         for n, case in enumerate(sorted(cases, key=lambda c: c["case_number"])):

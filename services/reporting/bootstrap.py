@@ -23,9 +23,11 @@ from services.reporting.settings import ReportingSettings
 from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.publisher import Publisher
+from shared.identity.setup import access_policy, token_verifier
 from shared.observability.http import service_http
 from shared.observability.logging import configure_logging
 from shared.observability.metrics import ServiceMetrics
+from shared.messaging.credentials import credentials_from_settings
 from shared.runtime import Service, make_broker, name_database_connections, readiness_of, run_until_signalled
 
 NAME = "reporting"
@@ -33,12 +35,13 @@ NAME = "reporting"
 
 def bootstrap(settings: ReportingSettings) -> Service:
     metrics = ServiceMetrics(NAME)
-    broker = make_broker(settings.nats_url, NAME)
+    broker = make_broker(settings.nats_url, NAME, credentials_from_settings(NAME, settings.nats_nkey_seed_file, settings.nats_creds_file))
     publisher = Publisher(broker, metrics)
     read_models = ReadModelStore(settings.store_url)
     projector = Projector(read_models, settings.rebuild_projectors)
     consumers = [DurableConsumer(spec, projector.handle, publisher, metrics, batch_handler=projector.handle_many) for spec in CONSUMERS]
-    http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document)
+    http = service_http(NAME, metrics, readiness_of(broker, read_models.ping, consumers), document,
+                        policy=access_policy(settings), verifier=token_verifier(settings))
     band = SexRatioBand(settings.sex_ratio_low, settings.sex_ratio_high, settings.sex_ratio_min_births)
     add_report_routes(http, read_models, projector, lambda: broker.connection.jetstream(), band)
     add_subsidy_routes(http, SubsidyQueries(read_models))

@@ -102,14 +102,12 @@ def kind_of_subject(subject: str) -> str | None:
 
 
 def receipt_source(subject: str, raw: bytes) -> str:
-    """Where to send the receipt, even for an invalid record: the envelope's source if
-    it names a known source, else the source the subject implies, else "unknown"."""
-    try:
-        body = json.loads(bytes(raw).decode("utf-8-sig"))
-        if isinstance(body, dict) and body.get("source") in SOURCES:
-            return body["source"]
-    except (ValueError, TypeError, RecursionError):
-        pass
+    """Where to send the receipt, even for an invalid record: the source the subject
+    implies, else the envelope's source if it names a known source, else "unknown".
+    The subject comes first because the broker vouches for it (only the police may
+    publish on county.police.>, CONTRACT.md Authentication): a record claiming another
+    source is rejected (`source`), and its receipt goes to who really sent it, never
+    to the source it claims."""
     kind = kind_of_subject(subject)
     if kind is not None:
         return SOURCE_OF_KIND[kind]
@@ -118,6 +116,12 @@ def receipt_source(subject: str, raw: bytes) -> str:
         return "township"
     if len(parts) > 1 and parts[0] == "county" and parts[1] in SOURCES and parts[1] != "township":
         return parts[1]
+    try:
+        body = json.loads(bytes(raw).decode("utf-8-sig"))
+        if isinstance(body, dict) and body.get("source") in SOURCES:
+            return body["source"]
+    except (ValueError, TypeError, RecursionError):
+        pass
     return "unknown"
 
 

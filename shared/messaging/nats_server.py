@@ -3,6 +3,11 @@
 Used by `fpb up` (the embedded default) and by the integration tests, which need to
 kill and restart the broker. JetStream runs with `sync_interval: always` so that a
 PubAck means the message is on disk (see DESIGN.md: lost writes under lazy fsync).
+
+With `public_keys` (user -> NKey public key) the server authenticates every client and
+applies the permission table (nats_permissions.json); a client without valid credentials
+is refused at connect. Without them it runs open only when the caller says so
+(`allow_anonymous=True`, for tests of other things than access), never by default.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.messaging.nats_authorization import render_authorization
 from shared.processes import ManagedProcess, die_with_parent
 
 
@@ -40,6 +46,8 @@ class EmbeddedNatsServer(ManagedProcess):
     store_dir: Path
     client_port: int = field(default_factory=free_port)
     monitor_port: int = field(default_factory=free_port)
+    public_keys: dict[str, str] | None = None
+    allow_anonymous: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -51,7 +59,10 @@ class EmbeddedNatsServer(ManagedProcess):
         return self.store_dir / "nats-server.conf"
 
     def write_config(self) -> None:
+        if self.public_keys is None and not self.allow_anonymous:
+            raise ValueError("EmbeddedNatsServer: give public_keys (authenticated) or allow_anonymous=True")
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        authorization = render_authorization(self.public_keys) if self.public_keys is not None else ""
         self.config_path.write_text(
             f"""listen: 127.0.0.1:{self.client_port}
 http: 127.0.0.1:{self.monitor_port}
@@ -61,7 +72,7 @@ jetstream {{
   store_dir: "{self.store_dir / 'jetstream'}"
   sync_interval: always
 }}
-"""
+{authorization}"""
         )
 
     def start(self, timeout: float = 20.0) -> "EmbeddedNatsServer":

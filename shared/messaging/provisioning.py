@@ -29,6 +29,9 @@ def stream_config(spec: StreamSpec, replicas: int = 1) -> StreamConfig:
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        # COUNTY_INBOX's plaintext is deleted after its max age (topology.py says why);
+        # update_stream below applies a changed age to an existing stream too.
+        max_age=spec.max_age_seconds,
         num_replicas=replicas,
         allow_atomic=True,  # relays publish their batches atomically (publisher.py): one fsync per batch
     )

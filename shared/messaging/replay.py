@@ -16,6 +16,7 @@ the stream themselves, each pulling a batch in turn, and the bodies never cross 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import ssl
@@ -23,6 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import ParseResult, unquote, urlparse
 
@@ -30,6 +32,8 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.messaging.ack_reply import stream_position
+from shared.messaging.credentials import NatsCredentials
+from shared.messaging.nats_authorization import inbox_prefix
 
 REQUEST_EXPIRES_SECONDS = 30.0
 READ_CHUNK_BYTES = 1 << 18
@@ -91,6 +95,18 @@ def connected_url(js: JetStreamContext) -> str:
     return url.geturl()
 
 
+def reader_credentials(js: JetStreamContext) -> NatsCredentials | None:
+    """The credentials nats-py connected with, for the replay's own connection (which must
+    be the same NATS user: its inbox prefix and its right to pull from the replay consumer)."""
+    nc = js._nc  # nats-py keeps the connect options on the client (no public accessor)
+    seed, creds = getattr(nc, "_nkeys_seed", None), getattr(nc, "_user_credentials", None)
+    if seed is None and not isinstance(creds, str):
+        return None
+    prefix = bytes(nc._inbox_prefix).decode()
+    user = prefix.removeprefix("_INBOX_") if prefix.startswith("_INBOX_") else prefix
+    return NatsCredentials(user, nkey_seed=Path(seed) if seed else None, creds=Path(creds) if isinstance(creds, str) else None)
+
+
 async def replay_stream(
     js: JetStreamContext,
     stream: str,
@@ -103,7 +119,7 @@ async def replay_stream(
     seen = 0
     async with replay_consumer(js, stream, filter_subjects) as source:
         if source.expected:
-            reader = await asyncio.to_thread(StreamReader.open, connected_url(js))
+            reader = await asyncio.to_thread(StreamReader.open, connected_url(js), credentials=reader_credentials(js))
             try:
                 while seen < source.expected:
                     messages = await asyncio.to_thread(reader.pull, source.next_subject, min(batch, source.expected - seen))
@@ -117,30 +133,35 @@ async def replay_stream(
 class StreamReader:
     """One subscription on a plain, blocking NATS connection: a pull request out, its
     batch in, read in bulk (frames parsed by `parse_frames`). The connection
-    authenticates as the given URL says (user and password, or a token) and goes over
-    TLS when the broker requires it."""
+    authenticates with the given NKey credentials (the nonce of the server's INFO signed
+    with the seed, as nats-py does), else as the URL says (user and password, or a
+    token), and goes over TLS when the broker requires it."""
 
     SID = b"1"
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, inbox: str = "_INBOX") -> None:
         self.socket = sock
-        self.inbox = f"_INBOX.replay.{uuid.uuid4().hex}"
+        self.inbox = f"{inbox}.replay.{uuid.uuid4().hex}"
         self.buffer = b""
 
     @classmethod
-    def open(cls, url: str, timeout: float = REQUEST_EXPIRES_SECONDS + 5) -> StreamReader:
+    def open(cls, url: str, timeout: float = REQUEST_EXPIRES_SECONDS + 5, credentials: NatsCredentials | None = None) -> StreamReader:
         parsed = urlparse(url)
         if parsed.hostname is None:
             raise ReplayConnectionError(f"no server in the NATS URL {url!r}")
-        reader = cls(socket.create_connection((parsed.hostname, parsed.port or 4222), timeout=timeout))
+        prefix = inbox_prefix(credentials.user) if credentials is not None else "_INBOX"
+        reader = cls(socket.create_connection((parsed.hostname, parsed.port or 4222), timeout=timeout), prefix)
         try:
             info = reader._line()
             if not info.startswith(b"INFO "):
                 raise ReplayConnectionError(f"the broker did not introduce itself: {info[:200]!r}")
-            if json.loads(info[5:]).get("tls_required") or parsed.scheme == "tls":
+            server_info = json.loads(info[5:])
+            if server_info.get("tls_required") or parsed.scheme == "tls":
                 reader.socket = ssl.create_default_context().wrap_socket(reader.socket, server_hostname=parsed.hostname)
             options = {"verbose": False, "pedantic": False, "headers": True, "no_responders": True, "protocol": 1, "name": "fpb-replay", "lang": "python"}
-            if parsed.username and parsed.password:
+            if credentials is not None:
+                options |= _signed_nonce(credentials, server_info.get("nonce", ""))
+            elif parsed.username and parsed.password:
                 options |= {"user": unquote(parsed.username), "pass": unquote(parsed.password)}
             elif parsed.username:
                 options["auth_token"] = unquote(parsed.username)
@@ -199,6 +220,18 @@ class StreamReader:
 
     def close(self) -> None:
         self.socket.close()
+
+
+def _signed_nonce(credentials: NatsCredentials, nonce: str) -> dict[str, str]:
+    """CONNECT fields of NKey (or JWT) authentication: the server's nonce signed with the seed."""
+    jwt, pair = credentials.signer()
+    try:
+        signature = base64.urlsafe_b64encode(pair.sign(nonce.encode())).decode().rstrip("=")
+        fields = {"sig": signature}
+        fields |= {"jwt": jwt} if jwt is not None else {"nkey": pair.public_key.decode()}
+        return fields
+    finally:
+        pair.wipe()
 
 
 def parse_frames(buffer: bytes) -> tuple[list[Frame], int, int]:

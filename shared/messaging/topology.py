@@ -9,12 +9,22 @@ from functools import lru_cache
 
 DUPLICATE_WINDOW_SECONDS = 10 * 60
 
+# COUNTY_INBOX holds what county systems sent, personal data in plaintext: it is kept
+# only as long as intake may need it. Intake acknowledges a record only after storing it
+# (encrypted) in its own store, and every later replay reads intake's store or FP_INTAKE
+# (encrypted), never COUNTY_INBOX; so an inbound message is needed only until intake has
+# stored it. Seven days cover an intake outage over a long holiday weekend with days to
+# spare (the consumer-lag alert fires within minutes); past that the broker deletes it,
+# handled or not, so the plaintext is not kept for ever (PIPL: storage limitation).
+COUNTY_INBOX_MAX_AGE_SECONDS = 7 * 24 * 3600
+
 
 @dataclass(frozen=True)
 class StreamSpec:
     name: str
     subjects: tuple[str, ...]
     description: str
+    max_age_seconds: float = 0  # 0: kept until the stream's limits (none) say otherwise
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class ConsumerSpec:
 
 
 STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("COUNTY_INBOX", ("county.>", "township.>"), "Facts published by other county systems (CONTRACT.md)"),
+    StreamSpec("COUNTY_INBOX", ("county.>", "township.>"), "Facts published by other county systems (CONTRACT.md)", max_age_seconds=COUNTY_INBOX_MAX_AGE_SECONDS),
     StreamSpec("RECEIPTS", ("fp.receipts.>",), "One validation receipt per inbound record, per source"),
     StreamSpec("FP_INTAKE", ("fp.intake.>",), "Integration events of the intake service"),
     StreamSpec("FP_VERIFICATION", ("fp.verification.>",), "Integration events of the verification service"),

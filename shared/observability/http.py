@@ -16,6 +16,9 @@ from pydantic import BaseModel, Field
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from shared.eventstore.application import ServiceApplication, aggregate_state, event_record
+from shared.identity.access import access_of, install_access
+from shared.identity.policy import Policy
+from shared.identity.tokens import TokenVerifier
 from shared.observability.metrics import ServiceMetrics
 from shared.privacy.disclosure import PersonalDataDisclosure, encrypted_fields
 from shared.privacy.protection import PersonalDataProtector, is_token
@@ -32,9 +35,14 @@ def service_http(
     asyncapi: Callable[[], dict[str, Any]],
     store: ServiceApplication | None = None,
     resolve: Resolver | None = None,
+    *,
+    policy: Policy,
+    verifier: TokenVerifier | None,
 ) -> FastAPI:
-    """The common endpoints; /history only where the service keeps an event store."""
+    """The common endpoints; /history only where the service keeps an event store. Every
+    route, these and the ones the service adds, passes the access policy (shared/identity)."""
     http = FastAPI(title=f"fpb {name}", version="1")
+    install_access(http, name, policy, verifier)  # first: the request counter below stays outermost and counts 401s and 403s
 
     @http.middleware("http")
     async def count_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -79,13 +87,23 @@ def service_http(
 
 
 class Reader(BaseModel):
-    id: str = Field(min_length=1, max_length=64, description="Who reads (officer or auditor id)")
-    role: str = Field(min_length=1, max_length=32, description="e.g. auditor, verifier, enforcement_officer")
+    """Optional since v1.1: the reader is the authenticated caller. When sent, it must agree with the token."""
+
+    id: str = Field(min_length=1, max_length=64, description="Who reads: must be the token's subject")
+    role: str | None = Field(None, min_length=1, max_length=32, description="Ignored: the role recorded is the one that gave the right")
 
 
 class RevealRequest(BaseModel):
-    reader: Reader
+    reader: Reader | None = None
     reason: str = Field(min_length=4, max_length=500, description="Why the personal data is needed (recorded)")
+
+
+def reading_principal(request: Request, claimed: Reader | None) -> tuple[str, str]:
+    """(reader id, role) of the disclosure: who the token says, never what the body says."""
+    access = access_of(request)
+    if claimed is not None and claimed.id != access.principal.subject:
+        raise HTTPException(403, detail=[{"field": "reader.id", "message": f"登录身份是 {access.principal.subject}，不能以 {claimed.id} 的名义查阅 / you are logged in as {access.principal.subject!r}, not {claimed.id!r}"}])
+    return access.principal.subject, "+".join(access.grant.roles)
 
 
 def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolve: Resolver, protector: PersonalDataProtector) -> None:
@@ -93,15 +111,16 @@ def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolv
     disclosure (who, why, which fields) is saved before anything is returned."""
 
     @http.post("/history/{ref}/reveal")
-    async def reveal(ref: str, request: RevealRequest) -> dict[str, Any]:
+    async def reveal(ref: str, request: RevealRequest, http_request: Request) -> dict[str, Any]:
+        reader_id, reader_role = reading_principal(http_request, request.reader)
         aggregate_id = resolve(ref)
         events, state = await asyncio.to_thread(store.history, aggregate_id) if aggregate_id else ([], None)
         if not events:
             raise HTTPException(404, detail=f"{name} has no aggregate {ref!r}")
         records = [event_record(e) for e in events]
         disclosure = PersonalDataDisclosure(
-            reader_id=request.reader.id,
-            reader_role=request.reader.role,
+            reader_id=reader_id,
+            reader_role=reader_role,
             reason=request.reason,
             service=name,
             aggregate_id=str(aggregate_id),
@@ -118,7 +137,9 @@ def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolv
 
 
     @http.get("/disclosures", summary="个人信息查阅记录 Who read personal data, when, which record and why")
-    async def disclosures(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    async def disclosures(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+                          reader: str | None = Query(None, max_length=64, description="Only this reader's disclosures"),
+                          aggregate: str | None = Query(None, max_length=64, description="Only disclosures of this record (aggregate id)")) -> dict[str, Any]:
         topic = get_topic(PersonalDataDisclosure.Recorded)
         notifications = await asyncio.to_thread(
             store.recorder.select_notifications, start=after, limit=limit, topics=[topic], inclusive_of_start=False
@@ -126,6 +147,8 @@ def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolv
         rows = []
         for notification in notifications:
             recorded = store.decode(notification)
+            if (reader is not None and recorded.reader_id != reader) or (aggregate is not None and recorded.aggregate_id != aggregate):
+                continue
             rows.append({"position": notification.id, "disclosure_id": str(recorded.originator_id), "at": recorded.timestamp.isoformat(),
                          **{k: getattr(recorded, k) for k in ("reader_id", "reader_role", "reason", "service", "aggregate_id", "fields")}})
         return {"title": "个人信息查阅记录 Personal data disclosures", "rows": rows}

@@ -9,6 +9,8 @@ import pytest
 import yaml
 from deploy_tools import ROOT, explain, run
 
+from shared.messaging.credentials import ensure_credentials, public_keys
+from shared.messaging.nats_authorization import nkey_variable, render_authorization
 from shared.messaging.nats_server import nats_server_binary
 
 CONFIGS = ["deploy/nats/nats-1.conf", "deploy/nats/nats-2.conf", "deploy/nats/nats-3.conf", "deploy/k8s/nats.conf"]
@@ -30,11 +32,30 @@ def image_tags() -> dict[str, str]:
     return tags
 
 
+@pytest.fixture(scope="module")
+def public_key_env(tmp_path_factory) -> dict[str, str]:
+    """The public keys as a deployment passes them (`fpb credentials generate --env-file`)."""
+    keys = public_keys(ensure_credentials(tmp_path_factory.mktemp("credentials")))
+    return {nkey_variable(user): key for user, key in keys.items()}
+
+
 @pytest.mark.parametrize("config", CONFIGS)
-def test_the_nats_configuration_is_valid_for_the_tested_nats_server(config):
+def test_the_nats_configuration_is_valid_for_the_tested_nats_server(config, public_key_env):
     # nats-server -t rejects unknown fields and bad values, not only syntax errors.
-    result = run([nats_server_binary(), "-t", "-c", config], env={"SERVER_NAME": "nats-0"})
+    result = run([nats_server_binary(), "-t", "-c", config], env={"SERVER_NAME": "nats-0", **public_key_env})
     assert result.returncode == 0, explain(result)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_every_nats_node_authenticates_with_the_permission_table(config, public_key_env):
+    assert re.search(r'^include "authorization.conf"$', (ROOT / config).read_text(), re.MULTILINE), config
+    authorization = (ROOT / config).parent / "authorization.conf"
+    assert authorization.read_text() == render_authorization(None), f"{authorization} is stale: run `fpb contracts`"
+    # Without the public keys in its environment the server refuses to start.
+    missing = dict(public_key_env)
+    missing.pop(nkey_variable("police"))
+    result = run([nats_server_binary(), "-t", "-c", config], env={"SERVER_NAME": "nats-0", **missing})
+    assert result.returncode != 0, explain(result)
 
 
 @pytest.mark.parametrize("config", CONFIGS)

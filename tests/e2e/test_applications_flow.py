@@ -25,6 +25,17 @@ TODAY = datetime.now(CHINA).date()
 RECEIVED = TODAY - timedelta(days=2)
 
 
+# The officers' HTTP client: each request logs in as the demo account its body names (the
+# `platform` fixture makes the accounts in the platform's own OpenID provider; one platform
+# for the module), else as the auditor.
+HTTP: list[httpx.Client] = []
+OFFICER_IDS = {"法规科": "FG", "县直科": "XZ"}  # demo accounts FG-01/02/04, XZ-01/02/04 (cli/demo/accounts.json)
+
+
+def http() -> httpx.Client:
+    return HTTP[0]
+
+
 def fpb(*args: str, data_dir, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([FPB, *args, "--data-dir", str(data_dir)], input=stdin, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "COLUMNS": "250"}, check=False)
@@ -40,7 +51,14 @@ def platform(tmp_path_factory):
         assert process.poll() is None, (data_dir / "up.out").read_text()
         assert time.monotonic() < deadline, "fpb up did not start"
         time.sleep(0.3)
-    yield data_dir, json.loads((data_dir / "endpoints.json").read_text())["services"]["verification"]
+    from cli.tokens import DemoOfficers
+    from cli.users import create_demo_accounts
+
+    endpoints = json.loads((data_dir / "endpoints.json").read_text())
+    create_demo_accounts(endpoints["identity_store"], data_dir / "demo-accounts.json")
+    HTTP[:] = [httpx.Client(timeout=30, auth=DemoOfficers.for_demo(data_dir, default="sj-auditor"))]
+    yield data_dir, endpoints["services"]["verification"]
+    HTTP.pop().close()
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(60)
@@ -92,14 +110,16 @@ def publish_applications(data_dir) -> None:
 
 def wait_for(url: str, application_id: str) -> dict:
     deadline = time.monotonic() + 30
-    while (response := httpx.get(f"{url}/applications/{application_id}")).status_code != 200:
+    while (response := http().get(f"{url}/applications/{application_id}")).status_code != 200:
         assert time.monotonic() < deadline, f"{application_id} was not opened"
         time.sleep(0.2)
     return response.json()
 
 
-def step(url: str, application_id: str, name: str, officer_id: str, section: str, **body) -> dict:
-    response = httpx.post(f"{url}/applications/{application_id}/{name}", json={"officer": {"id": officer_id, "section": section}, **body})
+def step(url: str, application_id: str, name: str, officer: int, section: str, **body) -> dict:
+    """The `officer`-th officer of the section takes the step (1 and 3: staff, 2: the head)."""
+    officer_id = f"{OFFICER_IDS[section]}-0{4 if officer == 3 else officer}"
+    response = http().post(f"{url}/applications/{application_id}/{name}", json={"officer": {"id": officer_id, "section": section}, **body})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -114,13 +134,13 @@ def test_each_kind_goes_from_the_townships_publish_to_a_certificate_or_a_refusal
         assert file["status"] == "checked" and file["policy_version"] == "HB-2021-R1", "received by the county today"
         missing = [f for f in file["findings"] if f["outcome"] == "missing"]
         if missing:  # the honor certificate: the birth certificate is asked for, then supplied
-            step(url, application_id, "request-information", "OFF-01", section, items=[f["message"] for f in missing])
-            file = step(url, application_id, "supply-information", "OFF-01", section, documents=["出生医学证明"])
+            step(url, application_id, "request-information", 1, section, items=[f["message"] for f in missing])
+            file = step(url, application_id, "supply-information", 1, section, documents=["出生医学证明"])
         failed = [f for f in file["findings"] if f["outcome"] == "fail"]
-        decided = step(url, application_id, "refuse" if failed else "approve", "OFF-02", section)
-        step(url, application_id, "publish", "OFF-03", section)
+        decided = step(url, application_id, "refuse" if failed else "approve", 2, section)
+        step(url, application_id, "publish", 3, section)
         if decided["status"] == "approved":
-            file = step(url, application_id, "issue-certificate", "OFF-03", section)
+            file = step(url, application_id, "issue-certificate", 3, section)
         outcomes[kind] = file["status"] if decided["status"] == "approved" else decided["decision"]["reasons"][0]["rule"]
         if kind == "first_child_registration":
             verified = fpb("certificate", "verify", file["certificate"]["code"], data_dir=data_dir)
@@ -134,7 +154,7 @@ def test_each_kind_goes_from_the_townships_publish_to_a_certificate_or_a_refusal
 
 def test_the_history_as_of_a_moment_in_the_middle_shows_the_approval_but_not_yet_the_certificate(platform):
     data_dir, url = platform
-    events = httpx.get(f"{url}/history/APP-E2E-3").json()["events"]
+    events = http().get(f"{url}/history/APP-E2E-3").json()["events"]
     assert [e["type"].removeprefix("ApplicationFile.") for e in events] == [
         "Opened", "DocumentsChecked", "InformationRequested", "InformationSupplied", "DocumentsChecked", "Approved", "Published", "CertificateIssued"]
     approved_at = next(e["timestamp"] for e in events if e["type"].endswith("Approved"))
@@ -143,7 +163,7 @@ def test_the_history_as_of_a_moment_in_the_middle_shows_the_approval_but_not_yet
 
     assert middle.returncode == 0, middle.stdout + middle.stderr
     assert "ApplicationFile.Approved" in middle.stdout and "CertificateIssued" not in middle.stdout
-    state = httpx.get(f"{url}/history/APP-E2E-3", params={"as_of": approved_at}).json()["state"]
+    state = http().get(f"{url}/history/APP-E2E-3", params={"as_of": approved_at}).json()["state"]
     assert state["status"] == "approved" and state["certificate"] is None and state["decision"]["rules"][0] == "C-1"
 
 
@@ -151,7 +171,7 @@ def revoke_until(url: str, body: dict, refused_while: int, timeout: float = 30) 
     """Revokes, retrying while verification answers `refused_while` on enforcement_case: it hears
     of enforcement's cases (case.opened, case.concluded) through the broker, a moment later."""
     deadline = time.monotonic() + timeout
-    while (answer := httpx.post(f"{url}/applications/APP-E2E-4/revoke", json=body)).status_code == refused_while:
+    while (answer := http().post(f"{url}/applications/APP-E2E-4/revoke", json=body)).status_code == refused_while:
         assert answer.json()["detail"][0]["field"] == "enforcement_case", answer.text
         if time.monotonic() > deadline:
             return answer
@@ -161,13 +181,13 @@ def revoke_until(url: str, body: dict, refused_while: int, timeout: float = 30) 
 
 def test_a_certificate_revoked_after_an_enforcement_case_is_reported_as_not_valid(platform):
     data_dir, url = platform
-    code = httpx.get(f"{url}/applications/APP-E2E-4").json()["certificate"]["code"]
-    officer = {"id": "ZF-07", "section": "执法大队"}
+    code = http().get(f"{url}/applications/APP-E2E-4").json()["certificate"]["code"]
+    officer = {"id": "ZF-03", "section": "执法大队"}
     revoke = {"officer": officer, "reason": "户籍证明系伪造"}
-    unknown = httpx.post(f"{url}/applications/APP-E2E-4/revoke", json={**revoke, "enforcement_case": "ZF-2026-00E2E004"})
+    unknown = http().post(f"{url}/applications/APP-E2E-4/revoke", json={**revoke, "enforcement_case": "ZF-2026-00E2E004"})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "enforcement_case", unknown.text
     enforcement = json.loads((data_dir / "endpoints.json").read_text())["services"]["enforcement"]
-    opened = httpx.post(f"{enforcement}/cases", json={"officer": officer, "reference": "E2E-REVOKE-4", "category": "certificate_service",
+    opened = http().post(f"{enforcement}/cases", json={"officer": officer, "reference": "E2E-REVOKE-4", "category": "certificate_service",
                                                       "township_code": "130132104", "summary": "举报户籍证明系伪造，立案核查", "received_on": TODAY.isoformat()})
     assert opened.status_code == 201, opened.text
     case_id, case_number = opened.json()["case_id"], opened.json()["case_number"]
@@ -178,7 +198,7 @@ def test_a_certificate_revoked_after_an_enforcement_case_is_reported_as_not_vali
     for path, body in (("triage", {"category": "certificate_service", "priority": "high"}), ("assign", {"assignee": "ZF-011"}),
                        ("evidence", {"kind": "document", "description": "调取户籍证明原件，经公安机关核对系伪造"}),
                        ("conclusion", {"substantiated": True, "findings": "经调查，户籍证明系伪造，举报属实"})):
-        step_answer = httpx.post(f"{enforcement}/cases/{case_id}/{path}", json={"officer": officer, **body})
+        step_answer = http().post(f"{enforcement}/cases/{case_id}/{path}", json={"officer": officer, **body})
         assert step_answer.status_code == 200, step_answer.text
     revoked = revoke_until(url, {**revoke, "enforcement_case": case_number}, refused_while=409)
     assert revoked.status_code == 200 and revoked.json()["revocation"]["enforcement_case"] == case_number, revoked.text

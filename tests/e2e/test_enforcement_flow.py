@@ -20,10 +20,11 @@ from cli.publishing import Outgoing, publish_records
 from services.enforcement.adapters.tip_key import ANONYMOUS_TIP_KEY_FILE
 from services.enforcement.domain.case import case_id_for
 from shared.contracts.identity import make_resident_id
+from tests.identity_support import platform_officers
 
 CHINA = timezone(timedelta(hours=8))
 TODAY = datetime.now(CHINA).date()
-OFFICER = {"id": "ZF-007", "section": "执法大队"}
+OFFICER = {"id": "ZF-001", "section": "执法大队"}  # a demo account (cli/demo/accounts.json)
 PATIENT = make_resident_id("130132", date(1994, 6, 1), 8)
 TIPSTER_PHONE = "13912345678"
 ANONYMOUS_TIP_ID = "HL-E2E-ANON-1"
@@ -54,7 +55,7 @@ def platform(tmp_path_factory):
     running = Platform(tmp_path_factory.mktemp("enforcement-e2e"))
     running.start()
     try:
-        results = asyncio.run(publish_records(running.nats_url, records(), receipt_timeout=60))
+        results = asyncio.run(publish_records(running.nats_url, records(), receipt_timeout=60, credentials=running.credentials))
         assert all(r.receipt and r.receipt["accepted"] for r in results), [r.receipt for r in results]
         yield running, {r.outgoing.record_id: r.receipt["submission_id"] for r in results}
     finally:
@@ -63,7 +64,7 @@ def platform(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def enforcement(platform) -> httpx.Client:
-    client = httpx.Client(base_url=platform[0].services["enforcement"].url, timeout=30)
+    client = httpx.Client(base_url=platform[0].services["enforcement"].url, timeout=30, auth=platform_officers(platform[0], "ZF-001"))
     wait_for(lambda: len(client.get("/cases").json()["cases"]) >= 5)
     yield client
     client.close()
@@ -76,8 +77,9 @@ def cases_by_origin(client: httpx.Client) -> dict[str, list[dict]]:
     return grouped
 
 
-async def stream_messages(nats_url: str, subject: str, stream: str = "FP_ENFORCEMENT", with_headers: bool = False) -> list[tuple]:
-    connection = await nats.connect(nats_url)
+async def stream_messages(running: Platform, subject: str, stream: str = "FP_ENFORCEMENT", with_headers: bool = False) -> list[tuple]:
+    """Every message of the stream on `subject`, read as the auditor's tool reads them (its own NKey)."""
+    connection = await nats.connect(running.nats_url, **running.credentials["auditor"].connect_options())
     try:
         js = connection.jetstream()
         info = await js.stream_info(stream)
@@ -133,18 +135,18 @@ def test_a_signal_case_is_shared_with_the_police_redacted_then_referred_and_clos
 
     police_view = enforcement.get(f"/cases/{ref}/shared/police").json()
     assert police_view["person_refs"] and "fees" not in police_view and "summary" not in police_view
-    shared = wait_for(lambda: asyncio.run(stream_messages(running.nats_url, "fp.enforcement.shared.police")))
+    shared = wait_for(lambda: asyncio.run(stream_messages(running, "fp.enforcement.shared.police")))
     [(_, message)] = [m for m in shared if m[1]["payload"]["case_number"] == ref]
     assert set(message["payload"]["view"]) == set(message["payload"]["fields"])
     assert "30000" not in json.dumps(message)
     history = enforcement.get(f"/history/{case['case_id']}").json()
     [disclosed] = [e for e in history["events"] if e["type"] == "Case.Disclosed"]
-    assert disclosed["data"]["agency"] == "police" and disclosed["data"]["officer"] == "ZF-007"
-    changes = wait_for(lambda: [s for s, m in asyncio.run(stream_messages(running.nats_url, "fp.enforcement.case.>")) if m["payload"]["case_number"] == ref and s.endswith(".closed")])
+    assert disclosed["data"]["agency"] == "police" and disclosed["data"]["officer"] == "ZF-001"
+    changes = wait_for(lambda: [s for s, m in asyncio.run(stream_messages(running, "fp.enforcement.case.>")) if m["payload"]["case_number"] == ref and s.endswith(".closed")])
     assert changes == ["fp.enforcement.case.closed"]
 
 
-def test_a_petition_past_its_statutory_deadline_shows_as_overdue(enforcement):
+def test_a_petition_past_its_statutory_deadline_shows_as_overdue(platform, enforcement):
     [petition] = cases_by_origin(enforcement)["petition"]
     due = date.fromisoformat(petition["due_on"])
 
@@ -152,7 +154,9 @@ def test_a_petition_past_its_statutory_deadline_shows_as_overdue(enforcement):
     overdue = enforcement.get("/cases/overdue").json()["overdue"]
     assert [c["case_number"] for c in overdue] == [petition["case_number"]]
     assert enforcement.get("/cases/overdue", params={"as_of": (due - timedelta(days=20)).isoformat()}).json()["overdue"] == []
-    raised = enforcement.post("/deadlines/check").json()["raised"]
+    refused = enforcement.post("/deadlines/check")  # an enforcement officer does not run the sweep
+    raised = enforcement.post("/deadlines/check", auth=platform_officers(platform[0], "ops")).json()["raised"]
+    assert refused.status_code == 403 and "deadlines.sweep" in refused.text
     alerts = {r["alert"] for r in raised} | set(enforcement.get(f"/cases/{petition['case_id']}").json()["deadline_alerts"])
     assert alerts == {"nearing", "breached"}
 
@@ -163,15 +167,15 @@ def test_an_anonymous_tip_exposes_its_source_in_no_read_model_log_or_stream(plat
     secrets = (TIPSTER_PHONE, ANONYMOUS_TIP_ID, submissions[ANONYMOUS_TIP_ID], "举报人")
     reporting = running.services["reporting"].url
 
-    wait_for(lambda: any(r["case_id"] == tip["case_id"] for r in httpx.get(f"{reporting}/reports/cases").json()["rows"]))
-    tips_listed = wait_for(lambda: httpx.get(f"{reporting}/reports/submissions/records", params={"kind": "hotline.tip.received"}).json()["rows"])
+    wait_for(lambda: any(r["case_id"] == tip["case_id"] for r in httpx.get(f"{reporting}/reports/cases", auth=platform_officers(running, "sj-auditor")).json()["rows"]))
+    tips_listed = wait_for(lambda: httpx.get(f"{reporting}/reports/submissions/records", params={"kind": "hotline.tip.received"}, auth=platform_officers(running, "sj-auditor")).json()["rows"])
     seen = [
         json.dumps(tips_listed, ensure_ascii=False),
         json.dumps(enforcement.get("/cases").json(), ensure_ascii=False),
         json.dumps(enforcement.get(f"/cases/{tip['case_id']}").json(), ensure_ascii=False),
         json.dumps(enforcement.get(f"/history/{tip['case_id']}").json(), ensure_ascii=False),
-        json.dumps(httpx.get(f"{reporting}/reports/cases").json(), ensure_ascii=False),
-        json.dumps(asyncio.run(stream_messages(running.nats_url, "fp.enforcement.>")), ensure_ascii=False),
+        json.dumps(httpx.get(f"{reporting}/reports/cases", auth=platform_officers(running, "sj-auditor")).json(), ensure_ascii=False),
+        json.dumps(asyncio.run(stream_messages(running, "fp.enforcement.>")), ensure_ascii=False),
         *((running.data_dir / "logs" / f"{service}.log").read_text(encoding="utf-8") for service in ("enforcement", "reporting", "verification")),
     ]
     assert tip["anonymous"] is True and tip["case_number"] in seen[1]
@@ -180,7 +184,7 @@ def test_an_anonymous_tip_exposes_its_source_in_no_read_model_log_or_stream(plat
         for secret in secrets:
             assert secret not in text
     # intake's own stream names the submission (it is intake's), never the call record, not even in headers
-    accepted = json.dumps(asyncio.run(stream_messages(running.nats_url, "fp.intake.accepted.hotline.>", "FP_INTAKE", with_headers=True)), ensure_ascii=False)
+    accepted = json.dumps(asyncio.run(stream_messages(running, "fp.intake.accepted.hotline.>", "FP_INTAKE", with_headers=True)), ensure_ascii=False)
     assert submissions[ANONYMOUS_TIP_ID] in accepted
     for secret in (TIPSTER_PHONE, ANONYMOUS_TIP_ID, "举报人"):
         assert secret not in accepted
@@ -206,10 +210,11 @@ def honor_application(n: int, child: str) -> Outgoing:
 def test_a_second_application_for_a_child_who_holds_the_certificate_becomes_a_falsification_case(platform, enforcement):
     running, _ = platform
     child = make_resident_id("130132", date(TODAY.year - 5, 3, 1), 21)
-    published = asyncio.run(publish_records(running.nats_url, [honor_application(n, child) for n in (1, 2)], receipt_timeout=60))
+    published = asyncio.run(publish_records(running.nats_url, [honor_application(n, child) for n in (1, 2)], receipt_timeout=60,
+                                            credentials=running.credentials))
     assert all(r.receipt and r.receipt["accepted"] for r in published), [r.receipt for r in published]
     first, second = "APP-E2E-OC-1", "APP-E2E-OC-2"
-    verification = httpx.Client(base_url=running.services["verification"].url, timeout=30)
+    verification = httpx.Client(base_url=running.services["verification"].url, timeout=30, auth=platform_officers(running, "XZ-02"))
 
     def officer(officer_id: str) -> dict:
         return {"officer": {"id": officer_id, "section": "县直科"}}
@@ -224,8 +229,8 @@ def test_a_second_application_for_a_child_who_holds_the_certificate_becomes_a_fa
 
     cases = wait_for(lambda: enforcement.get("/cases", params={"category": "falsification"}).json()["cases"])
     case = enforcement.get(f"/cases/{cases[0]['case_id']}").json()
-    [signal] = [m for _, m in asyncio.run(stream_messages(running.nats_url, "fp.verification.application.falsification_signal", "FP_VERIFICATION"))]
-    accepted = {m["payload"]["submission_id"]: m["event_id"] for _, m in asyncio.run(stream_messages(running.nats_url, "fp.intake.accepted.township.>", "FP_INTAKE"))}
+    [signal] = [m for _, m in asyncio.run(stream_messages(running, "fp.verification.application.falsification_signal", "FP_VERIFICATION"))]
+    accepted = {m["payload"]["submission_id"]: m["event_id"] for _, m in asyncio.run(stream_messages(running, "fp.intake.accepted.township.>", "FP_INTAKE"))}
     submitted = {r.outgoing.record_id: accepted[r.receipt["submission_id"]] for r in published}
 
     assert [c["case_number"] for c in cases] == [case["case_number"]], "one case, for the application that asked again"

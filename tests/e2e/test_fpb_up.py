@@ -26,13 +26,22 @@ def demo_year() -> int:
     return datetime.now(CHINA).year - 1
 
 
+# Who the test reads as: demo accounts of the module's platform, logged in through its own
+# OpenID provider (set by the `platform` fixture; one platform for the whole module).
+LOGINS: dict[str, httpx.Auth] = {}
+
+
+def login(username: str) -> httpx.Auth:
+    return LOGINS[username]
+
+
 def read_model_totals(reporting: str) -> dict:
     """Accepted and rejected records, and the cases (id -> number), as reporting has them."""
-    submissions = httpx.get(f"{reporting}/reports/submissions").json()
+    submissions = httpx.get(f"{reporting}/reports/submissions", auth=login("sj-auditor")).json()
     return {
         "accepted": sum(row["accepted"] for row in submissions["accepted"]),
         "rejected": sum(row["rejected"] for row in submissions["rejected"]),
-        "cases": {row["case_id"]: row["case_number"] for row in httpx.get(f"{reporting}/reports/cases").json()["rows"]},
+        "cases": {row["case_id"]: row["case_number"] for row in httpx.get(f"{reporting}/reports/cases", auth=login("sj-auditor")).json()["rows"]},
     }
 
 
@@ -65,6 +74,9 @@ def platform(tmp_path_factory):
         assert time.monotonic() < deadline, "fpb up did not finish starting and loading the demo"
         time.sleep(0.5)
     endpoints = json.loads((data_dir / "endpoints.json").read_text())
+    from cli.tokens import DemoLogin
+
+    LOGINS.update({username: DemoLogin.for_demo(data_dir, None, username=username) for username in ("sj-auditor", "FZ-01", "FG-02", "ops")})
     yield data_dir, endpoints, process
     if process.poll() is None:
         process.kill()
@@ -73,7 +85,8 @@ def platform(tmp_path_factory):
 def test_fpb_up_writes_its_endpoints_and_every_service_is_ready(platform):
     data_dir, endpoints, _ = platform
     assert endpoints["nats_url"].startswith("nats://127.0.0.1:")
-    assert set(endpoints["services"]) == {"intake", "verification", "enforcement", "reporting"}
+    assert set(endpoints["services"]) == {"identity", "intake", "verification", "enforcement", "reporting"}
+    assert endpoints["oidc_issuer"] == endpoints["services"]["identity"]
     for url in endpoints["services"].values():
         assert httpx.get(f"{url}/readyz").json()["ready"] is True
     output = (data_dir / "up.out").read_text()
@@ -82,21 +95,73 @@ def test_fpb_up_writes_its_endpoints_and_every_service_is_ready(platform):
     assert demo.group(1) == demo.group(2), "every demo record got its receipt, and was accepted"
 
 
+def test_fpb_up_names_each_clients_nats_credentials_and_refuses_clients_without(platform):
+    import asyncio
+    import stat
+
+    import nats
+
+    data_dir, endpoints, _ = platform
+    credentials = endpoints["credentials"]
+    assert {"police", "health", "drug", "pension", "petitions", "hotline", "online_hall", "township-130132100", "township-130132206",
+            "intake", "verification", "enforcement", "reporting", "provisioner", "case-stream", "auditor"} <= set(credentials)
+    assert len([user for user in credentials if user.startswith("township-")]) == 15
+    for entry in credentials.values():
+        seed = Path(entry["nkey_seed"])
+        assert seed.is_absolute() and seed.parent == (data_dir / "credentials").resolve()
+        assert stat.S_IMODE(seed.stat().st_mode) == 0o600
+    assert not re.search(r"\bSU[A-Z2-7]{50,}", (data_dir / "nats" / "nats-server.conf").read_text())  # public keys only, never a seed
+
+    async def anonymous() -> None:
+        await nats.connect(endpoints["nats_url"], allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=3)
+
+    with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+        asyncio.run(anonymous())
+
+
+def test_every_service_refuses_anonymous_callers_and_fpb_token_logs_a_demo_account_in(platform):
+    data_dir, endpoints, _ = platform
+    verification, reporting = endpoints["services"]["verification"], endpoints["services"]["reporting"]
+    assert httpx.get(f"{verification}/applications").status_code == 401
+    assert httpx.get(f"{reporting}/reports/submissions", headers={"Authorization": "Bearer forged"}).status_code == 401
+    assert httpx.get(f"{verification}/healthz").status_code == 200
+
+    issued = fpb("token", "--role", "section_head", "--section", "法规科", data_dir=data_dir)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    bearer = {"Authorization": f"Bearer {issued.stdout.strip()}"}
+    assert httpx.get(f"{verification}/applications", headers=bearer).status_code == 200
+    posing = httpx.post(f"{verification}/applications/APP-NOSUCH/approve", json={"officer": {"id": "someone-else"}}, headers=bearer)
+    assert posing.status_code == 403 and posing.json()["detail"][0]["field"] == "officer.id"
+    assert httpx.get(f"{reporting}/admin/rebuild", headers=bearer).status_code == 403, "a head of 法规科 does not run rebuilds"
+    unknown = fpb("token", "--role", "nobody", data_dir=data_dir)
+    assert unknown.returncode == 2 and "--role" in unknown.stderr
+
+
+def test_fpb_publish_as_another_source_is_refused_before_anything_is_published(platform):
+    data_dir, _, _ = platform
+    sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())
+    message = dict(sample["message"], record_id="PSB-E2E-AS-HEALTH")
+    result = fpb("publish", "-", "--as", "health", data_dir=data_dir, stdin=json.dumps(message, ensure_ascii=False))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "health may not publish on county.police.birth.registered" in result.stdout
+    assert "PubAck" not in result.stdout
+
+
 def test_the_demo_data_reaches_every_read_model(platform):
     _, endpoints, _ = platform
     reporting = endpoints["services"]["reporting"]
-    submissions = httpx.get(f"{reporting}/reports/submissions").json()["accepted"]
+    submissions = httpx.get(f"{reporting}/reports/submissions", auth=login("sj-auditor")).json()["accepted"]
     assert {row["township_code"] for row in submissions if row["township_code"]} >= {"130132100", "130132206"}
     assert len({row["kind"] for row in submissions}) == 14
-    assert httpx.get(f"{reporting}/reports/applications").json()["rows"]
-    assert httpx.get(f"{reporting}/reports/cases").json()["rows"]
+    assert httpx.get(f"{reporting}/reports/applications", auth=login("sj-auditor")).json()["rows"]
+    assert httpx.get(f"{reporting}/reports/cases", auth=login("sj-auditor")).json()["rows"]
 
 
 def test_after_the_demo_verification_lists_applications_of_every_kind_in_every_state(platform):
     from cli.demo.applications_driver import DEMO_STATES
 
     _, endpoints, _ = platform
-    rows = httpx.get(f"{endpoints['services']['verification']}/applications").json()["rows"]
+    rows = httpx.get(f"{endpoints['services']['verification']}/applications", auth=login("FG-02")).json()["rows"]
     shown: dict[str, set[str]] = {}
     for row in rows:
         shown.setdefault(row["kind"], set()).add(row["status"])
@@ -107,15 +172,15 @@ def test_after_the_demo_verification_lists_applications_of_every_kind_in_every_s
 def test_the_demo_year_of_subsidies_is_paid_reconciled_and_its_planted_irregularities_become_cases(platform):
     _, endpoints, _ = platform
     verification, reporting = endpoints["services"]["verification"], endpoints["services"]["reporting"]
-    signals = httpx.get(f"{verification}/subsidy-signals").json()["rows"]
+    signals = httpx.get(f"{verification}/subsidy-signals", auth=login("FZ-01")).json()["rows"]
     assert {s["pattern"] for s in signals} == {"duplicate_enrolment", "deceased_reported", "township_failure_rate",
                                                "paid_after_death", "followup_shortfall"}
     assert all(s["case_number"] for s in signals), "enforcement opened a case for every signal, and it is linked back"
-    year = httpx.get(f"{verification}/beneficiaries").json()["rows"][0]["year"]  # the demo's year is last year
+    year = httpx.get(f"{verification}/beneficiaries", auth=login("FZ-01")).json()["rows"][0]["year"]  # the demo's year is last year
     for program in ("reward", "special"):
-        cycle = httpx.get(f"{verification}/payment-cycles/{year}-{program}").json()
+        cycle = httpx.get(f"{verification}/payment-cycles/{year}-{program}", auth=login("FZ-01")).json()
         assert cycle["status"] == "closed" and cycle["reconciles"] is True
-        report = httpx.get(f"{reporting}/reports/subsidies", params={"year": year, "program": program}).json()
+        report = httpx.get(f"{reporting}/reports/subsidies", params={"year": year, "program": program}, auth=login("sj-auditor")).json()
         assert report["reconciles"] is True and report["county"]["entitled"] == cycle["county"]["entitled"]
         assert report["county"]["disbursed"] == cycle["county"]["disbursed"]
 
@@ -156,7 +221,8 @@ def test_a_record_republished_after_the_broker_window_gets_a_duplicate_receipt(p
     tip_year = datetime.fromisoformat(message["occurred_at"]).astimezone(CHINA).year
 
     async def publish_twice() -> list[dict]:
-        connection = await nats.connect(endpoints["nats_url"])
+        # As the hotline does: with its own NKey, from endpoints.json (CONTRACT.md, Authentication).
+        connection = await nats.connect(endpoints["nats_url"], nkeys_seed=endpoints["credentials"]["hotline"]["nkey_seed"], inbox_prefix="_INBOX_hotline")
         receipts: list[dict] = []
         await connection.subscribe("fp.receipts.hotline", cb=functools.partial(_append, receipts))
         js = connection.jetstream()
@@ -191,7 +257,9 @@ def test_fpb_history_reveal_needs_a_reason_and_shows_the_plain_values(platform):
     data_dir, _, _ = platform
     refused = fpb("history", "police:PSB-E2E-0001", "--reveal", data_dir=data_dir)
     assert refused.returncode != 0 and "--reason" in refused.stdout + refused.stderr
-    revealed = fpb("history", "police:PSB-E2E-0001", "--reveal", "--reader", "auditor-1", "--reason", "e2e audit sample", data_dir=data_dir)
+    posing = fpb("history", "police:PSB-E2E-0001", "--reveal", "--reader", "auditor-1", "--reason", "e2e audit sample", data_dir=data_dir)
+    assert posing.returncode != 0 and "reader.id" in posing.stdout, "the reader is who the login says, not a name typed in"
+    revealed = fpb("history", "police:PSB-E2E-0001", "--reveal", "--reason", "e2e audit sample", data_dir=data_dir)
     assert revealed.returncode == 0, revealed.stdout + revealed.stderr
     assert "disclosure" in revealed.stdout and "王子涵" in revealed.stdout  # the child's name, decrypted
 
@@ -209,7 +277,7 @@ def wait_until_settled(reporting: str) -> None:
     """The read models stop changing once every record has flowed through."""
     previous = None
     for _ in range(60):
-        current = httpx.get(f"{reporting}/read-models/digest").json()["sha256"]
+        current = httpx.get(f"{reporting}/read-models/digest", auth=login("sj-auditor")).json()["sha256"]
         if current == previous:
             return
         previous = current

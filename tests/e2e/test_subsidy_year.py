@@ -23,13 +23,14 @@ from e2e_support import wait_for
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
 from shared.contracts.identity import make_resident_id
+from tests.identity_support import platform_officers
 
 CHINA = timezone(timedelta(hours=8))
 YEAR = datetime.now(CHINA).year - 1  # a past year: every step's day is in the past
 TOWNSHIP = "130132201"
 FPB = str(sys.executable).replace("/python", "/fpb")
-CREATOR, APPROVER, FINANCE = ({"id": "FZ-11", "section": "扶助中心"}, {"id": "FZ-12", "section": "扶助中心"},
-                              {"id": "CW-11", "section": "财务科"})
+CREATOR, APPROVER, FINANCE = ({"id": "FZ-01", "section": "扶助中心"}, {"id": "FZ-02", "section": "扶助中心"},
+                              {"id": "CW-01", "section": "财务科"})
 
 
 def resident(birth: date, sex: str, n: int) -> str:
@@ -71,7 +72,7 @@ def followup(payment: dict, confirmed: str, n: int) -> Outgoing:
 
 
 def publish(platform: Platform, *records: Outgoing) -> None:
-    results = asyncio.run(publish_records(platform.nats_url, list(records), receipt_timeout=60))
+    results = asyncio.run(publish_records(platform.nats_url, list(records), receipt_timeout=60, credentials=platform.credentials))
     assert all(r.receipt and r.receipt["accepted"] for r in results), [r.receipt for r in results]
 
 
@@ -96,7 +97,7 @@ def year(tmp_path_factory):
     platform.start()
     try:
         services = platform.endpoints()["services"]
-        verification = httpx.Client(base_url=services["verification"], timeout=30)
+        verification = httpx.Client(base_url=services["verification"], timeout=30, auth=platform_officers(platform, "FZ-01"))
         publish(platform, *(report(name, n) for n, name in enumerate(PEOPLE, 1)))
         enrolled = wait_for(lambda: len(got := rows(verification, "/beneficiaries", year=YEAR)) == len(PEOPLE) and got)
         # Each person here was born in a different year: that is how the test tells them apart.
@@ -127,8 +128,8 @@ def year(tmp_path_factory):
         publish(platform, followup(full, full["amount"], 1), followup(short, "720.00", 2))
         wait_for(lambda: len(rows(verification, "/subsidy-signals")) >= 2 and all(s["case_number"] for s in rows(verification, "/subsidy-signals")), 90)
         yield {"platform": platform, "verification": verification, "ids": ids, "cycles": cycles, "batches": batches, "returned": returned,
-               "enforcement": httpx.Client(base_url=services["enforcement"], timeout=30),
-               "reporting": httpx.Client(base_url=services["reporting"], timeout=30)}
+               "enforcement": httpx.Client(base_url=services["enforcement"], timeout=30, auth=platform_officers(platform, "ZF-001")),
+               "reporting": httpx.Client(base_url=services["reporting"], timeout=30, auth=platform_officers(platform, "sj-auditor"))}
     finally:
         platform.stop()
 

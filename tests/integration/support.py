@@ -99,12 +99,13 @@ async def publish_until_acked(js: Any, subject: str, message: dict[str, Any], ti
             await asyncio.sleep(0.2)
 
 
-def reported_totals(reporting_url: str) -> dict[str, int]:
+def reported_totals(reporting_url: str, auth: Any = None) -> dict[str, int]:
+    """`auth`: who reads the reports (tests.identity_support.platform_officers for a platform)."""
     import httpx
 
-    submissions = httpx.get(f"{reporting_url}/reports/submissions", timeout=5).json()
+    submissions = httpx.get(f"{reporting_url}/reports/submissions", timeout=5, auth=auth).json()
     return {
         "accepted": sum(row["accepted"] for row in submissions["accepted"]),
-        "applications": len(httpx.get(f"{reporting_url}/reports/applications", timeout=5).json()["rows"]),
-        "cases": len(httpx.get(f"{reporting_url}/reports/cases", timeout=5).json()["rows"]),
+        "applications": len(httpx.get(f"{reporting_url}/reports/applications", timeout=5, auth=auth).json()["rows"]),
+        "cases": len(httpx.get(f"{reporting_url}/reports/cases", timeout=5, auth=auth).json()["rows"]),
     }

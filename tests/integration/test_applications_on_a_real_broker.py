@@ -19,6 +19,7 @@ from services.verification.domain.application_file import application_file_id
 from services.verification.settings import VerificationSettings
 from shared.contracts.identity import make_resident_id
 from shared.privacy.keys import open_protector
+from tests.identity_support import acting_officers
 
 N = 6
 
@@ -72,7 +73,7 @@ async def test_applications_are_checked_decided_and_numbered_without_gaps_under_
         assert {f["rule"]: f["outcome"] for f in checked[0]["payload"]["findings"]}["FC-1"] == "pass", "details were decrypted"
 
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://verification") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://verification", auth=acting_officers("FG-01")) as http:
             for n in range(1, N + 1):
                 for step, officer in (("approve", "XZ-02"), ("publish", "XZ-04")):
                     response = await http.post(f"/applications/APP-INT-{n}/{step}", json={"officer": {"id": officer, "section": "县直科"}})
@@ -156,7 +157,7 @@ async def test_approvals_racing_for_one_childs_certificate_give_one_holder_and_a
         assert {c["payload"]["blocking"] for c in checked} == {False}, "all three pass while none is approved"
 
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://verification") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://verification", auth=acting_officers("FG-01")) as http:
             decided = await asyncio.gather(*[
                 http.post(f"/applications/APP-OC-{n}/approve", json={"officer": {"id": "XZ-02", "section": "县直科"}}) for n in range(1, 4)])
         signals = await collect(js, "fp.verification.application.falsification_signal", 2)

@@ -17,6 +17,7 @@ from services.enforcement.bootstrap import EnforcementStore
 from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.entrypoints.http import add_case_routes
 from shared.eventstore.index_rows import IndexRows
+from tests.identity_support import guarded_client
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
@@ -27,7 +28,7 @@ def enforcement_api(store: EnforcementStore, rows: IndexRows) -> TestClient:
     http = FastAPI()
     add_case_routes(http, store, CaseIndex(store), CaseListing(store, rows), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队",),
                     lambda: NOW, load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 def test_a_restarted_listing_pages_through_its_stored_rows_without_loading_a_case(store_url: str):

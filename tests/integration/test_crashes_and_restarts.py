@@ -10,6 +10,7 @@ import pytest
 
 from cli.platform import Platform
 from support import eventually, numbered_records, publish_until_acked, reported_totals, stream_count
+from tests.identity_support import platform_officers
 
 RECORDS = 240
 
@@ -25,15 +26,15 @@ def platform(request, tmp_path):
 
 async def wait_for_every_record(platform: Platform, js) -> dict[str, int]:
     expected = {"accepted": RECORDS, "applications": RECORDS // 3, "cases": RECORDS // 3}
-    reporting = platform.services["reporting"].url
-    await eventually(lambda: reported_totals(reporting) == expected, timeout=90, every=0.5)
+    reporting, auditor = platform.services["reporting"].url, platform_officers(platform, "sj-auditor")
+    await eventually(lambda: reported_totals(reporting, auditor) == expected, timeout=90, every=0.5)
     # And nothing twice in the streams between services either.
     assert await stream_count(js, "FP_INTAKE", "fp.intake.accepted.>") == RECORDS
     # Each application is opened and checked once.
     assert await stream_count(js, "FP_VERIFICATION", "fp.verification.application.opened") == RECORDS // 3
     assert await stream_count(js, "FP_VERIFICATION", "fp.verification.application.checked") == RECORDS // 3
     assert await stream_count(js, "FP_ENFORCEMENT") == RECORDS // 3
-    return reported_totals(reporting)
+    return reported_totals(reporting, auditor)
 
 
 async def test_killing_services_with_sigkill_mid_stream_loses_and_duplicates_nothing(platform):

@@ -6,6 +6,7 @@ import json
 
 from services.intake.bootstrap import bootstrap
 from services.intake.settings import IntakeSettings
+from tests.identity_support import acting_officers
 from support import collect, eventually, running, sample, stream_count
 
 
@@ -61,10 +62,10 @@ async def test_intake_reports_ready_and_exports_metrics(nats_server, js, store_u
         await js.publish(subject, json.dumps(message).encode(), headers={"Nats-Msg-Id": message["record_id"]})
         await collect(js, "fp.receipts.health", 1)
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", auth=acting_officers("sj-auditor")) as client:
             ready = await eventually(lambda: client.get("/readyz"))
             assert ready.status_code == 200 and ready.json()["checks"] == {"broker": True, "store": True, "consumers": True, "key_store": True}
-            metrics = (await client.get("/metrics")).text
+            metrics = (await client.get("/metrics", headers=client.auth.headers_for("ops"))).text
             history = (await client.get(f"/history/health:{message['record_id']}")).json()
     assert 'fpb_messages_in_total{outcome="ok",service="intake",type="county.health.death.reported"} 1.0' in metrics
     assert "fpb_handling_seconds_bucket" in metrics and "fpb_relay_lag_events" in metrics
@@ -82,7 +83,7 @@ async def test_intake_is_not_ready_until_its_consumer_is_provisioned(nats_server
     service = bootstrap(intake_settings(nats_server.url, store_url, key_dir))
     async with running(service):
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", auth=acting_officers("sj-auditor")) as client:
             waiting = (await client.get("/readyz")).json()
             assert waiting["ready"] is False and waiting["checks"]["consumers"] is False
             connection = await nats.connect(nats_server.url)
@@ -104,17 +105,21 @@ async def test_reading_personal_data_is_recorded_before_it_is_shown(nats_server,
         await js.publish(subject, json.dumps(message).encode(), headers={"Nats-Msg-Id": message["record_id"]})
         await collect(js, "fp.receipts.health", 1)
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", auth=acting_officers("sj-auditor")) as client:
             ref = f"health:{message['record_id']}"
-            no_reason = await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "auditor-7", "role": "auditor"}})
+            no_reason = await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "sj-auditor", "role": "auditor"}})
             assert no_reason.status_code == 422 and "reason" in no_reason.text
+            posing = await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "anyone", "role": "nobody"}, "reason": "looking around"})
+            assert posing.status_code == 403 and posing.json()["detail"][0]["field"] == "reader.id"
+            staff = await client.post(f"/history/{ref}/reveal", json={"reason": "curious"}, headers=client.auth.headers_for("FZ-01"))
+            assert staff.status_code == 403 and "personal_data.reveal" in staff.text
             assert (await client.get("/disclosures")).json()["rows"] == []
 
-            revealed = (await client.post(f"/history/{ref}/reveal", json={"reader": {"id": "auditor-7", "role": "auditor"}, "reason": "2025 annual audit, sample 14"})).json()
+            revealed = (await client.post(f"/history/{ref}/reveal", json={"reason": "2025 annual audit, sample 14"})).json()
             assert revealed["state"]["data"]["id_number"] == message["data"]["id_number"]
             disclosures = (await client.get("/disclosures")).json()["rows"]
     assert len(disclosures) == 1
     record = disclosures[0]
-    assert (record["reader_id"], record["reader_role"], record["reason"]) == ("auditor-7", "auditor", "2025 annual audit, sample 14")
+    assert (record["reader_id"], record["reader_role"], record["reason"]) == ("sj-auditor", "auditor", "2025 annual audit, sample 14"), "the token's subject, not the body's"
     assert record["aggregate_id"] == revealed["aggregate_id"] and "data.id_number" in record["fields"]
     assert record["disclosure_id"] == revealed["disclosure_id"]

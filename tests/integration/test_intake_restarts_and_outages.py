@@ -16,6 +16,7 @@ import pytest
 from services.intake.bootstrap import bootstrap
 from services.intake.settings import IntakeSettings
 from shared.contracts.identity import make_resident_id
+from tests.identity_support import acting_officers
 from support import collect, eventually, running, sample, stream_count
 
 # Longer than the retry budget an error would use up (0.5 + 2 + 5 + 15 s of backoff over
@@ -136,7 +137,7 @@ async def test_a_valid_record_arriving_during_a_database_outage_waits_for_the_da
         database_link.cut()
         await js.publish(subject, json.dumps(during).encode(), headers={"Nats-Msg-Id": during["record_id"]})
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake", auth=acting_officers("sj-auditor")) as client:
             outage = await eventually(lambda: _not_ready(client), timeout=10)
             await asyncio.sleep(OUTAGE_SECONDS)
             database_link.restore()

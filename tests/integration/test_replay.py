@@ -85,7 +85,8 @@ class GuardedNatsServer(EmbeddedNatsServer):
 
 
 def test_a_replay_authenticates_as_the_services_connection_does(tmp_path: Path):
-    server = GuardedNatsServer(tmp_path / "guarded").start()
+    # allow_anonymous: the base writes no authorization of its own; this subclass adds a password.
+    server = GuardedNatsServer(tmp_path / "guarded", allow_anonymous=True).start()
     try:
         url = server.url.replace("nats://", "nats://reporting:s3cret@")
 

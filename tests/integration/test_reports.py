@@ -10,6 +10,7 @@ from services.reporting.application.sex_ratio_report import sex_ratio_report
 from services.reporting.domain.projections import changes_for
 from services.reporting.domain.sex_ratio import SexRatioBand
 from shared.contracts.integration import read_event
+from tests.identity_support import acting_officers
 
 ACCEPTED = json.loads((Path(__file__).parent.parent / "samples" / "integration" / "intake.submission.accepted.v1.json").read_text())
 
@@ -93,7 +94,7 @@ async def test_the_statistical_report_downloads_as_excel_and_csv_with_chinese_he
     fill_births(ReadModelStore(store_url))
     service = bootstrap(ReportingSettings(nats_url="nats://127.0.0.1:1", store_url=store_url))
     transport = httpx.ASGITransport(app=service.http)
-    async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://reporting", auth=acting_officers("sj-auditor")) as client:
         workbook_response = await client.get("/reports/statistical.xlsx", params={"period": "2025-H1"})
         csv_response = await client.get("/reports/statistical.csv", params={"period": "2025-H1", "sheet": "sex_ratio"})
         bad_period = await client.get("/reports/statistical.xlsx", params={"period": "2025-H3"})

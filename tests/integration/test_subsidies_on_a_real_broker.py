@@ -19,10 +19,11 @@ from services.verification.settings import VerificationSettings
 from shared.contracts.events.enforcement import CASE_OPENED, CASE_OPENED_SUBJECT, CaseOpenedV1
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import make_event
+from tests.identity_support import acting_officers
 
 ELDER = make_resident_id("130132", date(1958, 4, 2), 7)
-ASSIST, CHIEF, FINANCE = ({"id": "fz-liu", "section": "扶助中心"}, {"id": "fz-zhang", "section": "扶助中心"},
-                          {"id": "cw-wu", "section": "财务科"})
+ASSIST, CHIEF, FINANCE = ({"id": "FZ-01", "section": "扶助中心"}, {"id": "FZ-02", "section": "扶助中心"},
+                          {"id": "CW-01", "section": "财务科"})  # demo accounts (cli/demo/accounts.json)
 
 
 def record(kind: str, record_id: str, occurred_at: str, **data) -> tuple[str, dict]:
@@ -46,7 +47,7 @@ async def test_a_year_of_one_beneficiary_flows_from_the_county_to_signals(nats_s
         assert checked["payload"]["outcome"] == "eligible", "the encrypted reason was read through the key store"
         beneficiary_id = checked["payload"]["beneficiary_id"]
 
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=verification.http), base_url="http://verification") as http:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=verification.http), base_url="http://verification", auth=acting_officers("FZ-01")) as http:
             steps = [
                 (f"/beneficiaries/{beneficiary_id}/confirm", ASSIST, {"program": "reward", "year": 2026, "on": "2026-03-20"}),
                 ("/payment-cycles", ASSIST, {"program": "reward", "year": 2026, "on": "2026-04-01"}),

@@ -30,6 +30,7 @@ from shared.contracts.events.subsidy import (
 )
 from shared.contracts.integration import OutgoingMessage, make_event
 from shared.messaging.consumer import Delivery
+from tests.identity_support import acting_officers
 
 HUAIYANG, NANZUO = "130132100", "130132105"  # 槐阳镇, 南佐镇
 START = datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc)
@@ -167,7 +168,7 @@ async def report(store_url: str, path: str, **params: str):
     service = bootstrap(ReportingSettings(nats_url="nats://127.0.0.1:1", store_url=store_url))
     try:
         transport = httpx.ASGITransport(app=service.http)
-        async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://reporting", auth=acting_officers("sj-auditor")) as client:
             return await client.get(path, params=params)
     finally:
         for close in service.closers:

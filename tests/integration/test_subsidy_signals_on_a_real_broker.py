@@ -18,6 +18,7 @@ from services.enforcement.settings import EnforcementSettings
 from shared.contracts.events.subsidy import SIGNAL_RAISED, SIGNAL_RAISED_SUBJECT, SubsidySignalV1
 from shared.contracts.events.verification import FALSIFICATION_SIGNAL_SUBJECT
 from shared.contracts.integration import OutgoingMessage, make_event
+from tests.identity_support import acting_officers
 
 
 def a_signal(n: int, signal_id: str, pattern: str, offence: str, evidence: str) -> OutgoingMessage:
@@ -61,7 +62,7 @@ async def test_a_falsification_signal_opens_one_falsification_case_for_its_appli
         for _ in range(2):  # published twice: the broker and the handler de-duplicate
             await js.publish(FALSIFICATION_SIGNAL_SUBJECT, body, stream="FP_VERIFICATION", headers={"Nats-Msg-Id": "verification-41"})
         [opened] = await collect(js, "fp.enforcement.case.opened", 1)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.http), base_url="http://enforcement") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.http), base_url="http://enforcement", auth=acting_officers("ZF-001")) as client:
             shown = (await client.get(f"/cases/{opened['payload']['case_number']}")).json()
 
     assert (opened["payload"]["origin"], opened["payload"]["category"], opened["payload"]["section"]) == ("signal", "falsification", "执法大队")

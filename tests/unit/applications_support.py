@@ -35,6 +35,7 @@ from shared.contracts.events.enforcement import CASE_UPDATED as CASE_UPDATED_TYP
 from shared.contracts.events.enforcement import CaseOpenedV1, CaseUpdatedV1, case_change_subject
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import make_event, read_event
+from tests.identity_support import ActingOfficers, token_issuer
 
 SUBMITTED = "township.application.submitted"
 
@@ -50,6 +51,21 @@ OFFICERS = {
     "county_clerk": {"id": "xz-zhao", "section": "县直科"},
     "county_chief": {"id": "xz-sun", "section": "县直科"},
     "brigade": {"id": "zf-ma", "section": "执法大队"},
+}
+# Their accounts in the user directory: what their tokens say.
+DIRECTORY = {
+    "fg-wang": (["section_staff"], ["法规科"]),
+    "fg-li": (["section_head"], ["法规科"]),
+    "xz-zhao": (["section_staff"], ["县直科"]),
+    "xz-sun": (["section_head"], ["县直科"]),
+    "zf-ma": (["enforcement_officer"], ["执法大队"]),
+    "ts-130132102-zhou": (["section_head"], ["法规科"]),  # filed an application, and (for one test) heads 法规科 too
+    # the demo driver's officers (cli/demo/applications_driver.py)
+    "FG-01": (["section_staff"], ["法规科"]), "FG-02": (["section_head"], ["法规科"]), "FG-04": (["section_staff"], ["法规科"]),
+    "XZ-01": (["section_staff"], ["县直科"]), "XZ-02": (["section_head"], ["县直科"]), "XZ-04": (["section_staff"], ["县直科"]),
+    "ZF-03": (["enforcement_officer"], ["执法大队"]),
+    # who reads lists and runs the clock's sweep when a test names nobody
+    "fg-reader": (["section_head", "section_staff"], ["法规科", "县直科"]),
 }
 
 
@@ -94,7 +110,8 @@ class World:
         app = FastAPI()
         install_error_handlers(app)
         app.include_router(verification_routes(self.commands, self.queries, lambda: self.today))
-        self.http = TestClient(app)
+        self.http = TestClient(token_issuer().guard(app, "verification"))
+        self.http.auth = self.officers = ActingOfficers(token_issuer(), DIRECTORY, default="fg-reader")
         self.seq = itertools.count(1)
 
     def submit(self, kind: str, application_id: str = "APP-130132102-2026-0057", *, details: dict[str, Any] | None = None,

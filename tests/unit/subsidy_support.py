@@ -27,13 +27,25 @@ from services.verification.entrypoints.routes import ENFORCEMENT_ROUTES, LIFE_EV
 from services.verification.entrypoints.subsidy_http import subsidy_routes
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import ReceivedEvent, read_event
+from tests.identity_support import ActingOfficers, token_issuer
 
 OFFICERS = {
     "assist": {"id": "fz-liu", "section": "扶助中心"},
     "assist_chief": {"id": "fz-zhang", "section": "扶助中心"},
+    "assist_deputy": {"id": "fz-zhao", "section": "扶助中心"},
     "finance": {"id": "cw-wu", "section": "财务科"},
     "brigade": {"id": "zf-ma", "section": "执法大队"},
     "clerk": {"id": "fg-wang", "section": "法规科"},
+}
+# Their accounts in the user directory: what their tokens say.
+DIRECTORY = {
+    "fz-liu": (["section_staff"], ["扶助中心"]),
+    "fz-zhang": (["section_head"], ["扶助中心"]),
+    "fz-zhao": (["section_head"], ["扶助中心"]),
+    "cw-wu": (["section_staff"], ["财务科"]),
+    "zf-ma": (["enforcement_officer"], ["执法大队"]),
+    "fg-wang": (["section_staff"], ["法规科"]),
+    "fz-reader": (["section_staff"], ["扶助中心"]),  # who reads lists when a test names nobody
 }
 TOWNSHIP, OTHER_TOWNSHIP = "130132204", "130132200"
 RURAL_ONLY_CHILD = {"type": "only_child", "household_type": "rural"}
@@ -57,7 +69,8 @@ class SubsidyWorld:
         install_error_handlers(app)
         app.include_router(subsidy_routes(self.store, BeneficiaryCommands(self.store, self.policy, self.index),
                                           PaymentCommands(self.store, self.index), self.index, self.policy, lambda: self.today, lambda: None))
-        self.http = TestClient(app)
+        self.http = TestClient(token_issuer().guard(app, "verification"))
+        self.http.auth = self.officers = ActingOfficers(token_issuer(), DIRECTORY, default="fz-reader")
         self.seq = itertools.count(1)
 
     # --- facts, as the county's systems publish them ----------------------------------------

@@ -112,15 +112,17 @@ def test_missing_information_is_requested_and_supplied_then_the_application_can_
 
 
 @pytest.mark.parametrize(("decider", "why"), [
-    ("clerk", "asked for information"),
+    ("chief", "asked for information"),
     ("township", "filed the application"),
 ])
 def test_segregation_of_duties_refuses_a_decision_by_whoever_filed_or_reviewed_it(world, decider, why):
+    """On real identities: the head who asked for information, or whoever filed the
+    application (here an account that is also a head of 法规科), may not decide it."""
     details = details_for("rebirth_approval") | {"documents": []}
     world.submit("rebirth_approval", details=details)
-    world.post("APP-130132102-2026-0057", "request-information", "clerk", items=["病残儿医学鉴定证明"])
-    world.post("APP-130132102-2026-0057", "supply-information", "chief", documents=["病残儿医学鉴定证明"])
-    officer = OFFICERS["clerk"] if decider == "clerk" else {"id": "ts-130132102-zhou", "section": "法规科"}
+    world.post("APP-130132102-2026-0057", "request-information", "chief", items=["病残儿医学鉴定证明"])
+    world.post("APP-130132102-2026-0057", "supply-information", "clerk", documents=["病残儿医学鉴定证明"])
+    officer = OFFICERS["chief"] if decider == "chief" else {"id": "ts-130132102-zhou", "section": "法规科"}
 
     response = world.http.post("/applications/APP-130132102-2026-0057/approve", json={"officer": officer})
 
@@ -133,9 +135,12 @@ def test_only_the_owning_section_decides_and_bad_input_names_the_field(world):
     wrong = world.post("APP-130132102-2026-0057", "approve", "county_chief")
     assert wrong.status_code == 403 and wrong.json()["detail"][0]["field"] == "officer.section"
     unknown = world.http.post("/applications/APP-130132102-2026-0057/approve", json={"officer": {"id": "x", "section": "教育局"}})
-    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "officer.section"
-    no_officer = world.http.post("/applications/APP-130132102-2026-0057/approve", json={})
-    assert no_officer.status_code == 422 and no_officer.json()["detail"][0]["field"] == "officer"
+    assert unknown.status_code == 403 and unknown.json()["detail"][0]["field"] == "authorization", "an account with no role decides nothing"
+    posing = world.http.post("/applications/APP-130132102-2026-0057/approve", json={"officer": OFFICERS["chief"]},
+                             headers=world.officers.headers_for("xz-sun"))
+    assert posing.status_code == 403 and posing.json()["detail"][0]["field"] == "officer.id", "the body cannot name another officer"
+    no_section = world.http.post("/applications/APP-130132102-2026-0057/approve", json={})
+    assert no_section.status_code == 422 and no_section.json()["detail"][0]["field"] == "officer.section", "a head of two sections says which acts"
     future = world.post("APP-130132102-2026-0057", "approve", "chief", on="2026-03-11")
     assert future.status_code == 422 and future.json()["detail"][0]["field"] == "on"
     assert world.post("APP-NOPE", "approve", "chief").status_code == 404

@@ -23,6 +23,7 @@ from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.domain.redaction import AGENCY_FIELDS
 from services.enforcement.entrypoints.http import add_case_routes
 from shared.eventstore.index_rows import IndexRows
+from tests.identity_support import guarded_client
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 OFFICER = {"id": "ZF-007", "section": "执法大队"}
@@ -40,7 +41,7 @@ def api(store) -> TestClient:
     http = FastAPI()
     rules = DeadlineRules()
     add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, ("执法大队",), lambda: NOW, load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 def signal(evidence: str, person_ref: str) -> dict:

@@ -19,6 +19,7 @@ from services.enforcement.domain.deadlines import DeadlineRules
 from services.enforcement.entrypoints.http import add_case_routes
 from shared.calendar import add_working_days
 from shared.eventstore.index_rows import IndexRows
+from tests.identity_support import guarded_client, token_issuer
 
 CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CHINA)
@@ -41,7 +42,7 @@ def api(store, listing) -> TestClient:
     http = FastAPI()
     add_case_routes(http, store, CaseIndex(store), listing, CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW,
                     load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 def open_case(api, reference: str, category: str = "administrative_review", township_code: str = "130132100", received_on: str = "2026-03-02") -> dict:
@@ -155,7 +156,8 @@ def test_the_cli_lists_a_page_and_prints_the_command_for_the_next_one(api, monke
     opened = [open_case(api, f"FY-2026-{n:03d}")["case_number"] for n in range(3)]
     monkeypatch.setattr(cli_cases, "console", Console(width=250))  # whole case numbers in the table
     monkeypatch.setattr(cli_cases, "_endpoints", lambda data_dir: {"services": {"enforcement": ""}})
-    monkeypatch.setattr(cli_cases.httpx, "get", lambda url, params, timeout: api.get(url, params=params))
+    monkeypatch.setattr(cli_cases.httpx, "get", lambda url, params, timeout, auth: api.get(url, params=params, auth=auth))
+    monkeypatch.setenv("FPB_TOKEN", token_issuer().token("ZF-007", ["enforcement_officer"], ["执法大队"]))  # the CLI acts as FPB_TOKEN says
     runner = CliRunner()
 
     first = runner.invoke(cli_cases.app, ["list", "--limit", "2"])

@@ -21,6 +21,7 @@ from services.enforcement.application.commands import CaseCommands
 from services.enforcement.entrypoints.http import add_case_routes
 from services.enforcement.settings import EnforcementSettings
 from shared.eventstore.index_rows import IndexRows
+from tests.identity_support import guarded_client
 
 TODAY = date(2026, 3, 10)
 
@@ -33,7 +34,7 @@ def enforcement() -> TestClient:
     http = FastAPI()
     now = datetime(2026, 3, 10, 9, 0, tzinfo=timezone(timedelta(hours=8)))
     add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: now, load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 @pytest.fixture

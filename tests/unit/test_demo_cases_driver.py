@@ -25,6 +25,7 @@ from services.enforcement.entrypoints.routes import routes
 from services.enforcement.settings import EnforcementSettings
 from shared.eventstore.index_rows import IndexRows
 from shared.contracts.integration import read_event
+from tests.identity_support import guarded_client
 
 FEEDS = ("hotline.tip.received", "petitions.petition.received", "health.ultrasound.recorded", "health.termination.recorded", "drug.sale.recorded", "police.birth.registered")
 EVERY_STATE = {"opened", "triaged", "assigned", "investigating", "referred", "concluded", "closed", "reopened"}
@@ -49,7 +50,7 @@ def enforcement(announced, delivery, protector) -> TestClient:
     http = FastAPI()
     rules = settings.deadline_rules()
     add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, rules, lambda: None), rules, settings.officer_sections, lambda: LATER, load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 def test_the_demo_driver_leaves_cases_in_every_state_with_overdue_petitions_joint_operations_and_fees(enforcement):

@@ -31,7 +31,7 @@ def io_libraries_loaded_by(module: str) -> list[str]:
 
 
 def test_every_service_has_a_domain_package_to_check():
-    assert {module.split(".")[1] for module in DOMAIN_MODULES} == {"intake", "verification", "enforcement", "reporting"}
+    assert {module.split(".")[1] for module in DOMAIN_MODULES} == {"intake", "verification", "enforcement", "reporting", "identity"}
 
 
 @pytest.mark.parametrize("module", DOMAIN_MODULES)

@@ -33,6 +33,7 @@ from shared.calendar import add_working_days
 from shared.contracts.identity import make_resident_id
 from shared.contracts.integration import read_event
 from shared.observability.http import add_history_route
+from tests.identity_support import guarded_client
 
 CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=CHINA)
@@ -78,7 +79,7 @@ def decide(store, decider, message):
 def api(store):
     http = FastAPI()
     add_case_routes(http, store, CaseIndex(store), CaseListing(store, IndexRows(None, CASES)), CaseCommands(store, RULES, lambda: None), RULES, ("执法大队", "信访科"), lambda: NOW, load_duty_items())
-    return TestClient(http)
+    return guarded_client(http, "enforcement")
 
 
 def stream(store) -> list:
@@ -114,9 +115,10 @@ def test_a_petition_past_its_due_date_shows_as_overdue_and_raises_its_alerts_onc
     assert (before["overdue"], before["nearing"]) == ([], [])
     assert [c["case_number"] for c in nearing["nearing"]] == [case.case_number]
     assert [c["case_number"] for c in after["overdue"]] == [case.case_number]
-    raised = api.post("/deadlines/check", params={"as_of": (due + timedelta(days=1)).isoformat()}).json()["raised"]
+    sweep = api.auth.headers_for("ops")
+    raised = api.post("/deadlines/check", params={"as_of": (due + timedelta(days=1)).isoformat()}, headers=sweep).json()["raised"]
     assert [r["alert"] for r in raised] == ["nearing", "breached"]
-    assert api.post("/deadlines/check", params={"as_of": (due + timedelta(days=2)).isoformat()}).json()["raised"] == []
+    assert api.post("/deadlines/check", params={"as_of": (due + timedelta(days=2)).isoformat()}, headers=sweep).json()["raised"] == []
     subjects = [m.subject for m in stream(store)]
     assert subjects[-2:] == ["fp.enforcement.case.deadline_nearing", "fp.enforcement.case.deadline_breached"]
 
@@ -232,19 +234,24 @@ def test_a_command_that_breaks_a_rule_is_refused_naming_the_field(store, accepte
 def test_an_officer_outside_the_enforcement_sections_may_not_change_a_case(store, accepted, api):
     [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
 
-    response = api.post(f"/cases/{case.id}/triage", json={"officer": {"id": "CW-1", "section": "财务科"}, "category": "other", "priority": "low"})
+    finance = api.post(f"/cases/{case.id}/triage", json={"officer": {"id": "CW-1", "section": "财务科"}, "category": "other", "priority": "low"})
+    # An officer of 信访科 and 财务科 holds the right, but may not act on cases as 财务科.
+    as_finance = api.post(f"/cases/{case.id}/triage", json={"officer": {"id": "XF-CW", "section": "财务科"}, "category": "other", "priority": "low"})
 
-    assert response.status_code == 403
-    assert response.json()["detail"][0]["field"] == "officer.section"
+    assert finance.status_code == 403 and "cases.act" in finance.json()["detail"][0]["message"]
+    assert as_finance.status_code == 403 and as_finance.json()["detail"][0]["field"] == "officer.section"
 
 
-def test_a_command_without_an_officer_is_a_422_naming_the_officer(store, accepted, api):
+def test_a_command_without_an_officer_acts_as_the_tokens_subject_and_a_body_naming_another_is_refused(store, accepted, api):
     [case] = decide(store, open_case_from_tip, accepted("hotline.tip.received"))
 
-    response = api.post(f"/cases/{case.id}/triage", json={"category": "other", "priority": "low"})
+    posing = api.post(f"/cases/{case.id}/triage", json={"officer": {"id": "ZF-007"}, "category": "other", "priority": "low"},
+                      headers=api.auth.headers_for("ZF-011"))
+    response = api.post(f"/cases/{case.id}/triage", json={"category": "other", "priority": "low"}, headers=api.auth.headers_for("ZF-011"))
 
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "officer"]
+    assert posing.status_code == 403 and posing.json()["detail"][0]["field"] == "officer.id"
+    assert response.status_code == 200
+    assert [e.officer for e in store.events.get(case.id) if type(e).__name__ == "Triaged"] == ["ZF-011"]
 
 
 def test_an_unknown_case_is_a_404(api):

@@ -419,16 +419,32 @@ def test_kind_of_subject_drops_the_county_prefix_and_the_township_code():
     assert SOURCE_OF_KIND["township.migrant.certificate_presented"] == "township"
 
 
-def test_the_receipt_goes_to_the_envelope_source_else_the_subject_source():
+def test_the_receipt_goes_to_the_subject_source_which_the_broker_vouches_for():
     subject, message = sample("health.death.reported")
     assert receipt_source(subject, encode(message)) == "health"
-    message["source"] = "pension"
-    assert receipt_source(subject, encode(message)) == "pension"
+    message["source"] = "pension"  # a health record claiming to be the pension roll's
+    assert receipt_source(subject, encode(message)) == "health"
     message["source"] = "nobody"
     assert receipt_source(subject, encode(message)) == "health"
     assert receipt_source("county.drug.unknown.thing", b"\xff") == "drug"
-    assert receipt_source("township.999.anything", b"[]") == "township"
+    assert receipt_source("township.999.anything", b'{"source": "police"}') == "township"
+    assert receipt_source("elsewhere.x", b'{"source": "police"}') == "police"
     assert receipt_source("elsewhere.x", b"{}") == "unknown"
+
+
+@pytest.mark.parametrize(("kind", "claimed"), [
+    ("police.birth.registered", "health"),
+    ("health.death.reported", "township"),
+    ("township.application.submitted", "police"),
+    ("hotline.tip.received", "petitions"),
+])
+def test_a_source_that_disagrees_with_the_subject_is_rejected_naming_source(kind, claimed):
+    subject, message = sample(kind)
+    message["source"] = claimed
+    errors = errors_of(subject, message)
+    assert list(errors) == ["source"]
+    assert f"expected {SOURCE_OF_KIND[kind]!r}" in errors["source"]
+    assert receipt_source(subject, encode(message)) == SOURCE_OF_KIND[kind]
 
 
 # --- robustness -------------------------------------------------------------------

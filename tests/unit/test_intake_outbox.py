@@ -172,6 +172,21 @@ def test_the_receipt_of_a_rejected_record_says_not_accepted_with_the_errors(anno
     assert all(set(error) == {"field", "message"} and error["message"] for error in body["errors"])
 
 
+@pytest.mark.parametrize(("kind", "claimed", "sender"), [(BIRTH, "health", "police"), (APPLICATION, "police", "township")])
+def test_a_record_claiming_another_source_is_rejected_naming_source_and_receipted_to_its_sender(announced, delivery, inbound_sample, kind, claimed, sender):
+    # The broker lets only the police publish on county.police.> (CONTRACT.md, Authentication):
+    # the subject says who sent it, so the receipt goes there, never to the source claimed.
+    _, message = inbound_sample(kind)
+    message["source"] = claimed
+    messages = by_subject(announced(delivery(kind, seq=5, body_override=message)))
+
+    assert f"fp.receipts.{claimed}" not in messages
+    body = body_of(messages[f"fp.receipts.{sender}"])
+    assert body["accepted"] is False
+    assert [error["field"] for error in body["errors"]] == ["source"]
+    assert f"expected '{sender}'" in body["errors"][0]["message"]
+
+
 def test_a_rejection_receipt_names_the_record_id_null_when_none_could_be_read(announced, delivery):
     receipt = by_subject(announced(delivery(BIRTH, seq=4, body_override=b"not json")))["fp.receipts.police"]
 

@@ -93,7 +93,9 @@ def test_enforcement_counts_each_breached_case_deadline_once_whichever_path_rais
     from services.enforcement.settings import EnforcementSettings
     from shared.contracts.integration import read_event
 
-    settings = EnforcementSettings(nats_url="nats://127.0.0.1:1", store_url=f"sqlite:///{tmp_path / 'enforcement.db'}")
+    from tests.identity_support import token_issuer
+
+    settings = EnforcementSettings(nats_url="nats://127.0.0.1:1", store_url=f"sqlite:///{tmp_path / 'enforcement.db'}", **token_issuer().settings)
     service = bootstrap(settings)
     try:
         [watch] = [w for w in service.workers if isinstance(w, DeadlineWatch)]
@@ -102,7 +104,7 @@ def test_enforcement_counts_each_breached_case_deadline_once_whichever_path_rais
         [case] = petition_decider(settings.deadline_rules())(read_event(message.body), store.find)
         store.save(case)
         past_due = (date.fromisoformat(case.deadline["due_on"]) + timedelta(days=2)).isoformat()
-        http = TestClient(service.http)
+        http = TestClient(service.http, headers=token_issuer().headers("ops", ["operations"]))
 
         raised = http.post("/deadlines/check", params={"as_of": past_due}).json()["raised"]  # an officer's check, over HTTP
         watch.check_once()  # and the worker's sweep after it

@@ -46,16 +46,20 @@ def test_entitlements_are_computed_per_township_with_sequential_payment_ids(worl
 
 
 def test_the_creator_may_not_approve_and_other_sections_may_not_run_cycles(world):
-    cycle_id = world.post("/payment-cycles", "assist", program="reward", year=2026, on="2026-04-01").json()["cycle_id"]
-    world.post(f"/payment-cycles/{cycle_id}/compute", "assist", on="2026-04-01")
+    """Four eyes on real identities: the head who created and computed the cycle may not
+    approve it, staff may not approve at all, another head may."""
+    cycle_id = world.post("/payment-cycles", "assist_chief", program="reward", year=2026, on="2026-04-01").json()["cycle_id"]
+    world.post(f"/payment-cycles/{cycle_id}/compute", "assist_chief", on="2026-04-01")
 
-    own = world.post(f"/payment-cycles/{cycle_id}/approve", "assist", on="2026-04-02")
+    own = world.post(f"/payment-cycles/{cycle_id}/approve", "assist_chief", on="2026-04-02")
+    staff = world.post(f"/payment-cycles/{cycle_id}/approve", "assist", on="2026-04-02")
     clerk = world.post("/payment-cycles", "clerk", program="special", year=2026)
     again = world.post("/payment-cycles", "assist", program="reward", year=2026)
 
     assert own.status_code == 409 and own.json()["detail"][0]["field"] == "officer.id"
+    assert staff.status_code == 403 and "subsidies.approve" in staff.json()["detail"][0]["message"]
     assert clerk.status_code == 403 and again.status_code == 409
-    approved = world.post(f"/payment-cycles/{cycle_id}/approve", "assist_chief", on="2026-04-02").json()
+    approved = world.post(f"/payment-cycles/{cycle_id}/approve", "assist_deputy", on="2026-04-02").json()
     assert approved["approved"] == 3 and approved["withheld"] == []
 
 

@@ -14,6 +14,7 @@ from services.reporting.adapters.read_models import ReadModelStore
 from services.reporting.application.publications import PeriodError, differences, statistical_period
 from services.reporting.bootstrap import bootstrap
 from services.reporting.settings import ReportingSettings
+from tests.identity_support import token_issuer
 
 MARCH = {"report": "league-tables", "period_from": "2025-03-01", "period_to": "2025-03-31",
          "cut_off": "2025-04-05T17:00:00+08:00", "officer": "TJ-001"}
@@ -21,8 +22,9 @@ MARCH = {"report": "league-tables", "period_from": "2025-03-01", "period_to": "2
 
 @pytest.fixture
 async def reporting(store_url):
-    service = bootstrap(ReportingSettings(nats_url="nats://127.0.0.1:1", store_url=store_url))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.http), base_url="http://reporting") as client:
+    service = bootstrap(ReportingSettings(nats_url="nats://127.0.0.1:1", store_url=store_url, **token_issuer().settings))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.http), base_url="http://reporting",
+                                 headers=token_issuer().headers("TJ-001", ["statistician"], ["统计科"])) as client:
         yield client
     for close in service.closers:
         close()

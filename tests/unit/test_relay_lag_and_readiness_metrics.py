@@ -9,10 +9,14 @@ from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
 
+import json
+
 from shared.contracts.integration import OutgoingMessage
+from shared.identity.policy import POLICY_FILE, parse_policy
 from shared.messaging.relay import OutboxRelay
 from shared.observability.http import service_http
 from shared.observability.metrics import ServiceMetrics
+from tests.identity_support import token_issuer
 
 
 @dataclass
@@ -113,13 +117,17 @@ def http_with(checks: dict[str, bool]) -> tuple[TestClient, ServiceMetrics]:
     async def readiness() -> dict[str, bool]:
         return checks
 
-    http = service_http("intake", metrics, readiness, lambda: {})
+    table = json.loads(POLICY_FILE.read_text(encoding="utf-8"))
+    table["routes"]["intake"]["GET /boom"] = {"open": True}  # a route of the test's own, open like /healthz
+    http = service_http("intake", metrics, readiness, lambda: {}, policy=parse_policy(table), verifier=token_issuer().verifier())
 
     @http.get("/boom")
     async def boom() -> None:
         raise RuntimeError("a bug")
 
-    return TestClient(http, raise_server_exceptions=False), metrics
+    client = TestClient(http, raise_server_exceptions=False)
+    client.headers.update(token_issuer().headers("ops", ["operations"]))  # Prometheus scrapes with an operations token
+    return client, metrics
 
 
 def test_each_readiness_check_is_exported_at_every_scrape():
@@ -137,8 +145,9 @@ def test_http_answers_are_counted_by_status_class_including_unhandled_errors():
     assert client.get("/healthz").status_code == 200
     assert client.get("/nowhere").status_code == 404
     assert client.get("/boom").status_code == 500
+    assert client.get("/metrics", headers={"Authorization": "Bearer junk"}).status_code == 401
 
     def count(status: str) -> float | None:
         return metrics.registry.get_sample_value("fpb_http_requests_total", {"service": "intake", "status": status})
 
-    assert (count("2xx"), count("4xx"), count("5xx")) == (1, 1, 1)
+    assert (count("2xx"), count("4xx"), count("5xx")) == (1, 2, 1), "refusals of the access policy are counted too"

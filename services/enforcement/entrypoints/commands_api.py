@@ -12,14 +12,17 @@ Text = Field(min_length=1, max_length=4000)
 
 
 class Officer(BaseModel):
+    """Optional since v1.1: the officer is the bearer token's subject. When sent, `id` must
+    be the subject and `section` one of the token's sections (403 otherwise)."""
+
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=64)
-    section: str = Field(min_length=1, max_length=32, description="e.g. 执法大队")
+    id: str | None = Field(None, min_length=1, max_length=64)
+    section: str | None = Field(None, min_length=1, max_length=32, description="e.g. 执法大队; picks the section of an officer of several")
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officer: Officer
+    officer: Officer | None = None
 
 
 class Triage(Command):

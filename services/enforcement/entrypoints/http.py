@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.enforcement.adapters.case_index import CaseIndex
@@ -26,6 +26,7 @@ from services.enforcement.entrypoints import commands_api as api
 from shared.calendar import county_day
 from shared.contracts.inbound_models import CHINA_TIME
 from shared.eventstore.application import ServiceApplication
+from shared.identity.access import acting_officer
 from shared.observability.http import parse_uuid
 
 PAGE_MAX = 5000  # cases per page at most (a page is read and sent whole)
@@ -88,13 +89,19 @@ def add_case_routes(
     def detail(case: Case) -> dict[str, Any]:
         return case_detail(case, signals_of(case), county_day(clock()), rules)
 
-    async def run(ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
-        if body.officer.section not in sections:
-            raise problem(403, "officer.section", f"{body.officer.section!r} may not change cases; one of {', '.join(sections)}")
+    def officer_of(request: Request, body: api.Command, action: str) -> dict[str, str]:
+        """The token's subject, in a section that may work cases (CONTRACT.md, Authentication)."""
+        officer = acting_officer(request, body.officer)
+        if officer["section"] not in sections:
+            raise problem(403, "officer.section", f"{officer['section']!r} may not {action}; one of {', '.join(sections)}")
+        return officer
+
+    async def run(request: Request, ref: str, body: api.Command, command: Callable[[Case, str], Any]) -> JSONResponse:
+        officer = officer_of(request, body, "change cases")
 
         def in_thread() -> dict[str, Any]:
             case_id = case_id_of(ref)
-            return detail(commands.apply(case_id, lambda case: command(case, body.officer.id)))
+            return detail(commands.apply(case_id, lambda case: command(case, officer["id"])))
 
         try:
             return JSONResponse(await asyncio.to_thread(in_thread))
@@ -149,59 +156,58 @@ def add_case_routes(
         return shared_view(disclosed, signals, agency, opened_on(disclosed))
 
     @http.post("/cases", status_code=201)
-    async def open_case(body: api.OpenCase) -> JSONResponse:
-        if body.officer.section not in sections:
-            raise problem(403, "officer.section", f"{body.officer.section!r} may not open cases; one of {', '.join(sections)}")
+    async def open_case(body: api.OpenCase, request: Request) -> JSONResponse:
+        officer = officer_of(request, body, "open cases")
         try:
-            case = await asyncio.to_thread(commands.open_by_hand, body.reference, body.category, body.township_code, body.summary, body.officer.section, body.received_on, body.officer.id)
+            case = await asyncio.to_thread(commands.open_by_hand, body.reference, body.category, body.township_code, body.summary, officer["section"], body.received_on, officer["id"])
         except CaseRuleError as error:
             raise problem(422, error.field, error.message) from None
         return JSONResponse(await asyncio.to_thread(detail, case), status_code=201)
 
     @http.post("/cases/{ref}/triage")
-    async def triage(ref: str, body: api.Triage) -> JSONResponse:
-        return await run(ref, body, lambda c, o: triage_case(c, body, o))
+    async def triage(ref: str, body: api.Triage, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: triage_case(c, body, o))
 
     @http.post("/cases/{ref}/assign")
-    async def assign(ref: str, body: api.Assign) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.assign(body.assignee, o))
+    async def assign(ref: str, body: api.Assign, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.assign(body.assignee, o))
 
     @http.post("/cases/{ref}/evidence")
-    async def evidence(ref: str, body: api.Evidence) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.record_evidence(f"EV-{len(c.evidence) + 1}", body.kind, body.description, body.linked_event_ids, o))
+    async def evidence(ref: str, body: api.Evidence, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.record_evidence(f"EV-{len(c.evidence) + 1}", body.kind, body.description, body.linked_event_ids, o))
 
     @http.post("/cases/{ref}/joint-operations")
-    async def joint_operation(ref: str, body: api.JointOperation) -> JSONResponse:
-        return await run(ref, body, lambda c, o: commands.request_joint_operation_on(c, body.agency, body.purpose, o))
+    async def joint_operation(ref: str, body: api.JointOperation, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: commands.request_joint_operation_on(c, body.agency, body.purpose, o))
 
     @http.post("/cases/{ref}/disclosures")
-    async def disclose_again(ref: str, body: api.Disclosure) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.disclose_again(body.agency, disclosed_fields(body.agency), o))
+    async def disclose_again(ref: str, body: api.Disclosure, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.disclose_again(body.agency, disclosed_fields(body.agency), o))
 
     @http.post("/cases/{ref}/agency-responses")
-    async def agency_response(ref: str, body: api.AgencyResponse) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.record_agency_response(body.agency, body.response, o))
+    async def agency_response(ref: str, body: api.AgencyResponse, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.record_agency_response(body.agency, body.response, o))
 
     @http.post("/cases/{ref}/referrals")
-    async def refer(ref: str, body: api.Refer) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.refer(body.target, body.authority, body.reason, o))
+    async def refer(ref: str, body: api.Refer, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.refer(body.target, body.authority, body.reason, o))
 
     @http.post("/cases/{ref}/conclusion")
-    async def conclude(ref: str, body: api.Conclude) -> JSONResponse:
+    async def conclude(ref: str, body: api.Conclude, request: Request) -> JSONResponse:
         on = (body.concluded_on or county_day(clock())).isoformat()
-        return await run(ref, body, lambda c, o: c.conclude(body.substantiated, body.findings, on, o))
+        return await run(request, ref, body, lambda c, o: c.conclude(body.substantiated, body.findings, on, o))
 
     @http.post("/cases/{ref}/close")
-    async def close(ref: str, body: api.Close) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.close(o))
+    async def close(ref: str, body: api.Close, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.close(o))
 
     @http.post("/cases/{ref}/reopen")
-    async def reopen(ref: str, body: api.Reopen) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.reopen(body.reason, o))
+    async def reopen(ref: str, body: api.Reopen, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.reopen(body.reason, o))
 
     @http.post("/cases/{ref}/fees")
-    async def fee(ref: str, body: api.Fee) -> JSONResponse:
-        return await run(ref, body, lambda c, o: c.record_fee(body.kind, body.yuan(), body.decision_no, body.on.isoformat(), o))
+    async def fee(ref: str, body: api.Fee, request: Request) -> JSONResponse:
+        return await run(request, ref, body, lambda c, o: c.record_fee(body.kind, body.yuan(), body.decision_no, body.on.isoformat(), o))
 
     @http.post("/deadlines/check")
     async def check_deadlines(as_of: str | None = Query(None)) -> dict[str, Any]:

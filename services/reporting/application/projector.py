@@ -16,7 +16,7 @@ from services.reporting.domain.projections import PlainChange, changes_for
 from services.reporting.domain.subsidy_projections import subsidy_changes
 from shared.contracts.integration import UnknownEventError, read_event
 from shared.messaging.consumer import Delivery, PermanentError
-from shared.messaging.replay import ReplayedMessage, connected_url, replay_consumer
+from shared.messaging.replay import ReplayedMessage, connected_url, reader_credentials, replay_consumer
 from shared.messaging.topology import ConsumerSpec
 
 
@@ -71,7 +71,7 @@ class Projector:
             self.rebuild_status = {"state": "running", "replayed": 0, "expected": expected}
             before = await asyncio.to_thread(self.read_models.digest)
             await asyncio.to_thread(self.read_models.clear)
-            with RebuildPipeline(self.read_models.url, connected_url(js), readable_messages, self.rebuild_projectors, batch) as pipeline:
+            with RebuildPipeline(self.read_models.url, connected_url(js), readable_messages, self.rebuild_projectors, batch, credentials=reader_credentials(js)) as pipeline:
                 for spec in sources:
                     async with replay_consumer(js, spec.stream, spec.filter_subjects) as source:
                         await pipeline.replay(source, progress=lambda: self.rebuild_status.update(replayed=pipeline.replayed))

@@ -37,6 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from services.reporting.adapters.read_models import ReadModelStore
+from shared.messaging.credentials import NatsCredentials
 from shared.messaging.replay import ReplayedMessage, ReplaySource, StreamReader
 
 ProjectBatch = Callable[[list[ReplayedMessage]], list]  # importable by name: the projectors run it
@@ -49,8 +50,10 @@ class RebuildFailed(RuntimeError):
 class RebuildPipeline:
     """Use as a context manager: `replay` each source, then `finish`."""
 
-    def __init__(self, read_models_url: str, nats_url: str, readable_messages: ProjectBatch, projectors: int = 2, batch: int = 2000) -> None:
+    def __init__(self, read_models_url: str, nats_url: str, readable_messages: ProjectBatch, projectors: int = 2, batch: int = 2000,
+                 credentials: NatsCredentials | None = None) -> None:
         self.read_models_url, self.nats_url, self.readable_messages = read_models_url, nats_url, readable_messages
+        self.credentials = credentials  # the projectors' replay connections authenticate as this NATS user
         self.projectors, self.batch = projectors, batch
         self.replayed = 0  # messages written (or found unreadable and skipped)
         self.cpu_seconds: dict[str, float] = {}  # each process's CPU time, once finished
@@ -73,7 +76,7 @@ class RebuildPipeline:
             self._reports.append(report)
             self._processes.append(context.Process(
                 target=_project_batches,
-                args=(f"projector-{number}", self.nats_url, self.read_models_url, self.readable_messages, commands, reports_out, written_turn, turn_taken),
+                args=(f"projector-{number}", self.nats_url, self.read_models_url, self.readable_messages, commands, reports_out, written_turn, turn_taken, self.credentials),
                 name=f"rebuild-projector-{number}", daemon=True,
             ))
             children_ends += [commands, reports_out]
@@ -180,13 +183,14 @@ def _collect_garbage_rarely() -> None:
 def _project_batches(
     name: str, nats_url: str, read_models_url: str, readable_messages: ProjectBatch,
     commands: Connection, reports: Connection, written_turn: Any, turn_taken: Condition,
+    credentials: NatsCredentials | None = None,
 ) -> None:
     """Pull a batch when told to and say it has arrived (the next projector may pull),
     project it, and write it once the batch before it is written."""
     reader = read_models = None
     doing = "connecting to the broker"
     try:
-        reader = StreamReader.open(nats_url)
+        reader = StreamReader.open(nats_url, credentials=credentials)
         doing = "opening the read models"
         read_models = ReadModelStore(read_models_url)
         _collect_garbage_rarely()

@@ -1,8 +1,10 @@
 """Verification's HTTP endpoints: officers' commands, queries, certificate verification.
 
-Commands are POST /applications/{ref}/<step> with JSON naming the officer
-({"officer": {"id": "...", "section": "法规科"}}) and optionally the day of the step
-(`on`, default today in China). Bad input: 422 naming the field; a domain rule: 409
+Commands are POST /applications/{ref}/<step> with a bearer token (the officer is its
+subject; CONTRACT.md, Authentication) and optionally the day of the step (`on`, default
+today in China). A body may still name the officer ({"officer": {"id": "...", "section":
+"法规科"}}): its id must be the token's subject and its section one of the token's
+sections (403 otherwise), and it picks the section for an officer of several. Bad input: 422 naming the field; a domain rule: 409
 (or 403 for the wrong section, 422 for unacceptable values), always
 {"detail": [{"field": ..., "message": ...}]}.
 """
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -30,6 +32,7 @@ from services.verification.domain.application_file import (
 )
 from services.verification.domain.errors import RuleViolation
 from shared.eventstore.application import StaleAggregateError
+from shared.identity.access import acting_officer, in_township_scope
 
 # The sections of the register of duties (部门职责登记表; intake's duty_register.json, which
 # another service owns: tests/unit/test_application_registers.py keeps the two equal).
@@ -41,14 +44,16 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class OfficerIn(BaseModel):
+    """Optional since v1.1: the officer is the token's subject; when sent, it must agree."""
+
     model_config = ConfigDict(extra="forbid")
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    section: Section
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    section: Section | None = None
 
 
 class CommandIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officer: OfficerIn
+    officer: OfficerIn | None = Field(None, description="Must agree with the token when sent; picks the section of an officer of several")
     on: date | None = Field(None, description="Day of the step (default: today, China time); never in the future")
 
 
@@ -102,11 +107,14 @@ def verification_routes(commands: OfficerCommands, queries: Queries, today: Call
     router = APIRouter()
     store = commands.store
 
-    async def run(ref: str, body: CommandIn, action: Callable[..., ApplicationFile], *args: Any) -> Any:
+    async def run(request: Request, ref: str, body: CommandIn, action: Callable[..., ApplicationFile], *args: Any) -> Any:
+        try:
+            officer = acting_officer(request, body.officer)
+        except HTTPException as refused:
+            return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
         on = body.on or today()
         if on > today():
             return problem(422, "on", f"{on} is in the future (today is {today()})")
-        officer = body.officer.model_dump()
         try:
             file = await asyncio.to_thread(action, ref, officer, on, *args)
         except ApplicationNotFoundError:
@@ -119,40 +127,40 @@ def verification_routes(commands: OfficerCommands, queries: Queries, today: Call
         return describe(file, queries.clock(file, on))
 
     @router.post("/applications/{ref}/check")
-    async def check(ref: str, body: CommandIn) -> Any:
-        return await run(ref, body, commands.check)
+    async def check(ref: str, body: CommandIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.check)
 
     @router.post("/applications/{ref}/request-information")
-    async def request_information(ref: str, body: RequestInformationIn) -> Any:
-        return await run(ref, body, commands.request_information, body.items)
+    async def request_information(ref: str, body: RequestInformationIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.request_information, body.items)
 
     @router.post("/applications/{ref}/supply-information")
-    async def supply_information(ref: str, body: SupplyInformationIn) -> Any:
-        return await run(ref, body, commands.supply_information, body.documents, body.note)
+    async def supply_information(ref: str, body: SupplyInformationIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.supply_information, body.documents, body.note)
 
     @router.post("/applications/{ref}/approve")
-    async def approve(ref: str, body: ApproveIn) -> Any:
-        return await run(ref, body, commands.approve, body.note)
+    async def approve(ref: str, body: ApproveIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.approve, body.note)
 
     @router.post("/applications/{ref}/refuse")
-    async def refuse(ref: str, body: RefuseIn) -> Any:
-        return await run(ref, body, commands.refuse, [r.model_dump() for r in body.reasons])
+    async def refuse(ref: str, body: RefuseIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.refuse, [r.model_dump() for r in body.reasons])
 
     @router.post("/applications/{ref}/publish")
-    async def publish(ref: str, body: CommandIn) -> Any:
-        return await run(ref, body, commands.publish)
+    async def publish(ref: str, body: CommandIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.publish)
 
     @router.post("/applications/{ref}/issue-certificate")
-    async def issue_certificate(ref: str, body: CommandIn) -> Any:
-        return await run(ref, body, commands.issue_certificate)
+    async def issue_certificate(ref: str, body: CommandIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.issue_certificate)
 
     @router.post("/applications/{ref}/withdraw")
-    async def withdraw(ref: str, body: WithdrawIn) -> Any:
-        return await run(ref, body, commands.withdraw, body.reason)
+    async def withdraw(ref: str, body: WithdrawIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.withdraw, body.reason)
 
     @router.post("/applications/{ref}/revoke")
-    async def revoke(ref: str, body: RevokeIn) -> Any:
-        return await run(ref, body, commands.revoke, body.reason, body.enforcement_case)
+    async def revoke(ref: str, body: RevokeIn, request: Request) -> Any:
+        return await run(request, ref, body, commands.revoke, body.reason, body.enforcement_case)
 
     @router.get("/applications")
     async def list_applications(status: str | None = None, kind: str | None = None, section: str | None = None,
@@ -178,9 +186,9 @@ def verification_routes(commands: OfficerCommands, queries: Queries, today: Call
         return await asyncio.to_thread(queries.satisfaction)
 
     @router.get("/applications/{ref}")
-    async def application(ref: str, as_of: Annotated[date | None, Query(description="Clock reading on this day")] = None) -> Any:
+    async def application(ref: str, request: Request, as_of: Annotated[date | None, Query(description="Clock reading on this day")] = None) -> Any:
         file = await asyncio.to_thread(store.find, application_file_id(ref))
-        if file is None:
+        if file is None or not in_township_scope(request, file.township_code):  # another township's file: as if there were none
             return problem(404, "ref", f"no application {ref!r}")
         return describe(file, queries.clock(file, as_of or today()))
 

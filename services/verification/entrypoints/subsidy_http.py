@@ -1,7 +1,8 @@
 """Verification's HTTP endpoints for reward and special assistance (奖励扶助 / 特别扶助).
 
-Every command's body names the officer ({"officer": {"id": ..., "section": ...}}) and
-optionally the day of the step (`on`, default today in China, never in the future).
+Every command acts as the token's subject (a body `officer` must agree with the token;
+see http.py) and may give the day of the step (`on`, default today in China, never in
+the future). A township officer reads only beneficiaries and payments of their township.
 Beneficiaries, cycles and confirmation belong to 扶助中心; disbursement batches,
 returns and reissues to 财务科 or 扶助中心 (403 otherwise). Errors are
 {"detail": [{"field": ..., "message": ...}]}: 404 unknown reference, 409 a domain rule,
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 
 from services.verification.application.payment_commands import PaymentCommands
 from services.verification.application.subsidy_commands import BeneficiaryCommands, SubsidyNotFoundError
@@ -48,18 +50,23 @@ from services.verification.entrypoints.subsidy_models import (
     SuspendIn,
 )
 from shared.eventstore.application import ServiceApplication, StaleAggregateError
+from shared.identity.access import acting_officer, township_scope
 
 
 def subsidy_routes(store: ServiceApplication, beneficiaries: BeneficiaryCommands, payments: PaymentCommands, index: SubsidyIndex,
                    policy: SubsidyPolicy, today: Callable[[], date], wake: Callable[[], None]) -> APIRouter:
     router = APIRouter()
 
-    async def execute(body: CommandIn, action: Callable[[dict[str, str], date], Any], view: Callable[[Any], Any] = lambda r: r) -> Any:
+    async def execute(request: Request, body: CommandIn, action: Callable[[dict[str, str], date], Any], view: Callable[[Any], Any] = lambda r: r) -> Any:
+        try:
+            officer = acting_officer(request, body.officer)
+        except HTTPException as refused:
+            return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
         on = body.on or today()
         if on > today():
             return problem(422, "on", f"{on} is in the future (today is {today()})")
         try:
-            result = await asyncio.to_thread(action, body.officer.model_dump(), on)
+            result = await asyncio.to_thread(action, officer, on)
         except SubsidyNotFoundError as missing:
             return problem(404, missing.field, missing.message)
         except RuleViolation as violation:
@@ -82,32 +89,39 @@ def subsidy_routes(store: ServiceApplication, beneficiaries: BeneficiaryCommands
         return {"rows": [{k: v for k, v in row.items() if k != "id"} for row in rows]}
 
     @router.get("/beneficiaries/{beneficiary_id}")
-    async def beneficiary(beneficiary_id: str) -> Any:
+    async def beneficiary(beneficiary_id: str, request: Request) -> Any:
         found = await load(beneficiary_id, Beneficiary, "beneficiary_id")
-        return describe_beneficiary(found) if isinstance(found, Beneficiary) else found
+        if not isinstance(found, Beneficiary):
+            return found
+        view, township = describe_beneficiary(found), township_scope(request)
+        if township is None:
+            return view
+        # A township officer sees the person's enrolments of their township, and nothing of the others'.
+        own = [{k: v for k, v in e.items() if k != "other_townships"} for e in view["enrolments"] if e["township_code"] == township]
+        return {**view, "enrolments": own} if own else problem(404, "beneficiary_id", f"no Beneficiary {beneficiary_id!r}")
 
     @router.post("/beneficiaries/confirm")
-    async def confirm_all(body: ConfirmAllIn) -> Any:
-        return await execute(body, lambda officer, on: beneficiaries.confirm_all(officer, on, body.program, body.year, body.township_code))
+    async def confirm_all(body: ConfirmAllIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: beneficiaries.confirm_all(officer, on, body.program, body.year, body.township_code))
 
     @router.post("/beneficiaries/{beneficiary_id}/confirm")
-    async def confirm(beneficiary_id: str, body: EnrolmentIn) -> Any:
-        return await execute(body, lambda officer, on: beneficiaries.confirm(beneficiary_id, officer, on, body.program, body.year), describe_beneficiary)
+    async def confirm(beneficiary_id: str, body: EnrolmentIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: beneficiaries.confirm(beneficiary_id, officer, on, body.program, body.year), describe_beneficiary)
 
     @router.post("/beneficiaries/{beneficiary_id}/refuse")
-    async def refuse(beneficiary_id: str, body: RefuseBeneficiaryIn) -> Any:
+    async def refuse(beneficiary_id: str, body: RefuseBeneficiaryIn, request: Request) -> Any:
         reasons = [r.model_dump() for r in body.reasons]
-        return await execute(body, lambda officer, on: beneficiaries.refuse(beneficiary_id, officer, on, body.program, body.year, reasons),
+        return await execute(request, body, lambda officer, on: beneficiaries.refuse(beneficiary_id, officer, on, body.program, body.year, reasons),
                              describe_beneficiary)
 
     @router.post("/beneficiaries/{beneficiary_id}/suspend")
-    async def suspend(beneficiary_id: str, body: SuspendIn) -> Any:
-        return await execute(body, lambda officer, on: beneficiaries.suspend(beneficiary_id, officer, on, body.effective_on, body.cause,
+    async def suspend(beneficiary_id: str, body: SuspendIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: beneficiaries.suspend(beneficiary_id, officer, on, body.effective_on, body.cause,
                                                                              body.reason, body.enforcement_case), describe_beneficiary)
 
     @router.post("/beneficiaries/{beneficiary_id}/reinstate")
-    async def reinstate(beneficiary_id: str, body: ReinstateIn) -> Any:
-        return await execute(body, lambda officer, on: beneficiaries.reinstate(beneficiary_id, officer, on, body.reason), describe_beneficiary)
+    async def reinstate(beneficiary_id: str, body: ReinstateIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: beneficiaries.reinstate(beneficiary_id, officer, on, body.reason), describe_beneficiary)
 
     # --- payment cycles ---------------------------------------------------------------------
 
@@ -115,29 +129,29 @@ def subsidy_routes(store: ServiceApplication, beneficiaries: BeneficiaryCommands
         return describe_cycle(cycle, cycle_totals(cycle, index.payments(cycle_id=cycle.cycle_id)))
 
     @router.post("/payment-cycles")
-    async def create_cycle(body: CycleIn) -> Any:
-        return await execute(body, lambda officer, on: payments.create_cycle(officer, on, body.program, body.year),
+    async def create_cycle(body: CycleIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: payments.create_cycle(officer, on, body.program, body.year),
                              lambda cycle: {"cycle_id": cycle.cycle_id, "status": cycle.status})
 
     @router.post("/payment-cycles/{cycle_id}/compute")
-    async def compute(cycle_id: str, body: ComputeIn) -> Any:
-        return await execute(body, lambda officer, on: payments.compute(cycle_id, officer, on, body.townships))
+    async def compute(cycle_id: str, body: ComputeIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: payments.compute(cycle_id, officer, on, body.townships))
 
     @router.post("/payment-cycles/{cycle_id}/approve")
-    async def approve(cycle_id: str, body: CommandIn) -> Any:
-        return await execute(body, lambda officer, on: payments.approve(cycle_id, officer, on))
+    async def approve(cycle_id: str, body: CommandIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: payments.approve(cycle_id, officer, on))
 
     @router.post("/payment-cycles/{cycle_id}/batches")
-    async def batch(cycle_id: str, body: BatchIn) -> Any:
+    async def batch(cycle_id: str, body: BatchIn, request: Request) -> Any:
         late = [n for n, item in enumerate(body.payments) if item.disbursed_on > today()]
         if late:
             return problem(422, f"payments[{late[0]}].disbursed_on", f"{body.payments[late[0]].disbursed_on} is in the future")
         items = [item.model_dump() for item in body.payments]
-        return await execute(body, lambda officer, on: payments.record_batch(cycle_id, officer, on, body.batch_id, items))
+        return await execute(request, body, lambda officer, on: payments.record_batch(cycle_id, officer, on, body.batch_id, items))
 
     @router.post("/payment-cycles/{cycle_id}/close")
-    async def close(cycle_id: str, body: CommandIn) -> Any:
-        return await execute(body, lambda officer, on: cycle_view(payments.close(cycle_id, officer, on)))
+    async def close(cycle_id: str, body: CommandIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: cycle_view(payments.close(cycle_id, officer, on)))
 
     @router.get("/payment-cycles/{cycle_id}")
     async def cycle(cycle_id: str) -> Any:
@@ -154,17 +168,19 @@ def subsidy_routes(store: ServiceApplication, beneficiaries: BeneficiaryCommands
         return {"rows": [{**{k: v for k, v in row.items() if k != "id"}, "amount": money(row["amount"])} for row in rows]}
 
     @router.get("/payments/{payment_id}")
-    async def payment(payment_id: str) -> Any:
+    async def payment(payment_id: str, request: Request) -> Any:
         found = await load(payment_id, Payment, "payment_id")
+        if isinstance(found, Payment) and township_scope(request) not in (None, found.township_code):
+            return problem(404, "payment_id", f"no Payment {payment_id!r}")  # another township's: as if there were none
         return describe_payment(found) if isinstance(found, Payment) else found
 
     @router.post("/payments/{payment_id}/return")
-    async def send_back(payment_id: str, body: ReturnIn) -> Any:
-        return await execute(body, lambda officer, on: payments.send_back(payment_id, officer, on, body.reason, body.outcome), describe_payment)
+    async def send_back(payment_id: str, body: ReturnIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: payments.send_back(payment_id, officer, on, body.reason, body.outcome), describe_payment)
 
     @router.post("/payments/{payment_id}/reissue")
-    async def reissue(payment_id: str, body: ReissueIn) -> Any:
-        return await execute(body, lambda officer, on: payments.reissue(payment_id, officer, on, body.bank_reference), describe_payment)
+    async def reissue(payment_id: str, body: ReissueIn, request: Request) -> Any:
+        return await execute(request, body, lambda officer, on: payments.reissue(payment_id, officer, on, body.bank_reference), describe_payment)
 
     # --- signals and policy ---------------------------------------------------------------------
 

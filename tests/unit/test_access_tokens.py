@@ -1,0 +1,154 @@
+"""Bearer tokens a resource server must refuse: each gets 401, is logged without the
+token, and changes nothing; a rotated key is picked up; a flood of made-up key ids does
+not become a flood of key-set fetches."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+from shared.identity.policy import POLICY_FILE, parse_policy
+from shared.identity.tokens import KeySet, TokenVerifier
+from shared.identity.access import install_access
+from tests.identity_support import AUDIENCE, ISSUER, jwks_of, signing_key, token_issuer
+
+
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def guarded():
+    """A service with one state-changing route that only a section head of 法规科 may call."""
+    table = json.loads(POLICY_FILE.read_text(encoding="utf-8"))
+    table["routes"]["verification"]["POST /counter"] = {"right": "applications.decide"}
+    http = FastAPI()
+    install_access(http, "verification", parse_policy(table), token_issuer().verifier())
+    calls = []
+
+    @http.post("/counter")
+    async def counter() -> dict[str, int]:
+        calls.append(1)
+        return {"calls": len(calls)}
+
+    return TestClient(http), calls
+
+
+def claims(**changes) -> dict:
+    now = int(time.time())
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "fg-li", "iat": now, "nbf": now, "exp": now + 600, "roles": ["section_head"], "sections": ["法规科"]}
+    return {k: v for k, v in {**base, **changes}.items() if v is not None}
+
+
+def signed(body: dict, key_name: str = "test-key-1", kid: str = "test-key-1", alg: str = "RS256") -> str:
+    return jwt.encode(body, signing_key(key_name), algorithm=alg, headers={"kid": kid})
+
+
+def public_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return signing_key("test-key-1").public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+BAD_TOKENS = {
+    "malformed": lambda: "not-a-jwt",
+    "expired": lambda: signed(claims(iat=int(time.time()) - 4000, nbf=int(time.time()) - 4000, exp=int(time.time()) - 3000)),
+    "not yet valid": lambda: signed(claims(nbf=int(time.time()) + 3600)),
+    "wrongly signed": lambda: signed(claims(), key_name="test-key-2", kid="test-key-1"),
+    "wrong issuer": lambda: signed(claims(iss="https://evil.example")),
+    "wrong audience": lambda: signed(claims(aud="another-app")),
+    "no expiry": lambda: signed(claims(exp=None)),
+    "alg none": lambda: f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'test-key-1'})}.{b64(claims())}.",
+    "HS256 with the public key as secret": lambda: f"{b64({'alg': 'HS256', 'kid': 'test-key-1'})}.{b64(claims())}.AAAA",
+    "unknown key": lambda: signed(claims(), key_name="test-key-2", kid="test-key-2"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_TOKENS))
+def test_a_bad_token_gets_401_is_logged_without_the_token_and_changes_nothing(guarded, kind):
+    client, calls = guarded
+    token = BAD_TOKENS[kind]()
+
+    with capture_logs() as logs:
+        response = client.post("/counter", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401 and response.json()["detail"][0]["field"] == "authorization"
+    assert calls == []
+    refused = [entry for entry in logs if entry["event"] == "token_refused"]
+    assert len(refused) == 1 and refused[0]["reason"]
+    assert token not in json.dumps(logs, default=str) and token not in response.text
+
+
+def test_a_good_token_passes_and_the_same_claims_with_a_missing_right_get_403_naming_it(guarded):
+    client, calls = guarded
+    assert client.post("/counter", headers={"Authorization": f"Bearer {signed(claims())}"}).json() == {"calls": 1}
+
+    staff = client.post("/counter", headers={"Authorization": f"Bearer {signed(claims(roles=['section_staff']))}"})
+    other_section = client.post("/counter", headers={"Authorization": f"Bearer {signed(claims(sections=['扶助中心']))}"})
+
+    assert staff.status_code == other_section.status_code == 403
+    assert "applications.decide" in staff.json()["detail"][0]["message"]
+    assert calls == [1]
+
+
+def test_no_header_and_a_non_bearer_scheme_are_401(guarded):
+    client, calls = guarded
+    assert client.post("/counter").status_code == 401
+    assert client.post("/counter", headers={"Authorization": "Basic Zm9vOmJhcg=="}).status_code == 401
+    assert calls == []
+
+
+def test_a_service_with_no_issuer_configured_refuses_every_protected_route():
+    http = FastAPI()
+    install_access(http, "verification", parse_policy(json.loads(POLICY_FILE.read_text(encoding="utf-8"))), None)
+
+    @http.get("/policy")
+    async def policy() -> dict[str, str]:
+        return {"rules": "x"}
+
+    response = TestClient(http).get("/policy", headers=token_issuer().headers("fg-li", ["section_head"], ["法规科"]))
+    assert response.status_code == 401 and "FPB_OIDC_ISSUER" in response.json()["detail"][0]["message"]
+
+
+def test_a_rotated_key_is_fetched_once_and_made_up_key_ids_do_not_flood_the_issuer():
+    published = {"keys": jwks_of("test-key-1")["keys"]}
+    fetches = []
+
+    def load() -> dict:
+        fetches.append(1)
+        return published
+
+    now = [1000.0]
+    verifier = TokenVerifier(ISSUER, AUDIENCE, KeySet(load, min_refresh_seconds=5.0, clock=lambda: now[0]))
+    assert verifier.verify_now(signed(claims())).subject == "fg-li"
+    published["keys"] = jwks_of("test-key-1", "test-key-2")["keys"]  # the issuer rotates
+    now[0] += 10
+    rotated = verifier.verify_now(signed(claims(sub="fg-new"), key_name="test-key-2", kid="test-key-2"))
+    assert rotated.subject == "fg-new" and len(fetches) == 2
+
+    for n in range(50):  # a stream of tokens naming keys nobody published
+        with pytest.raises(Exception):
+            verifier.verify_now(signed(claims(), kid=f"made-up-{n}"))
+    assert len(fetches) == 2, "no fetch within the refresh interval of the last one"
+    now[0] += 10
+    for n in range(50):
+        with pytest.raises(Exception):
+            verifier.verify_now(signed(claims(), kid=f"made-up-again-{n}"))
+    assert len(fetches) == 3, "one fetch per interval, however many made-up key ids"
+
+
+def test_claim_names_are_configurable_for_an_external_issuer():
+    from shared.identity.principal import ClaimNames, principal_from_claims
+
+    keycloak = {"sub": "u-1", "preferred_username": "王芳", "realm_access": {"roles": ["section_staff", "offline_access"]},
+                "fpb_sections": ["扶助中心"], "fpb_township": None}
+    principal = principal_from_claims(keycloak, ClaimNames(roles="realm_access.roles", sections="fpb_sections", township="fpb_township",
+                                                           name="preferred_username"))
+    assert principal.roles == {"section_staff"} and principal.sections == ("扶助中心",) and principal.name == "王芳"
