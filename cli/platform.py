@@ -95,6 +95,7 @@ class Platform:
     # (`--nats-credentials-dir`, FPB_NATS_CREDENTIALS_DIR). The embedded broker's are generated.
     credentials_dir: Path | None = None
     credentials: dict[str, NatsCredentials] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)  # each service's HTTP port, chosen at start
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -125,6 +126,8 @@ class Platform:
             directory = self.credentials_dir or (Path(os.environ["FPB_NATS_CREDENTIALS_DIR"]) if os.environ.get("FPB_NATS_CREDENTIALS_DIR") else None)
             self.credentials = load_credentials(directory) if directory is not None else {}
         asyncio.run(provision_platform(self.nats_url, credentials=self.credentials.get(PROVISIONER)))
+        # Ports first: the provider registers the dashboard's login callback on reporting's port.
+        self.ports = {name: self.ports.get(name) or free_port() for name in SERVICE_NAMES}
         self.identity = self._identity()
         self.identity.start()
         self.identity.wait_ready()  # first: every service is given its issuer
@@ -136,7 +139,7 @@ class Platform:
         self.write_endpoints()
 
     def _service(self, name: str) -> ServiceProcess:
-        port = free_port()
+        port = self.ports[name]
         env = {
             "FPB_NATS_URL": self.nats_url or "",
             "FPB_STORE_URL": self.store_url(name),
@@ -177,6 +180,8 @@ class Platform:
             "FPB_IDENTITY_SECRETS_DIR": str(self.data_dir),  # prometheus.secret
             "FPB_OIDC_ISSUER": f"http://127.0.0.1:{port}",
             "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
+            # The browser login of the pages the services serve (reporting's dashboard).
+            "FPB_CONSOLE_REDIRECT_URIS": json.dumps([f"http://127.0.0.1:{self.ports['reporting']}/login/callback"]),
             "FPB_HTTP_PORT": str(port),
             "MALLOC_ARENA_MAX": "2",
         }

@@ -23,6 +23,7 @@ from services.reporting.settings import ReportingSettings
 from shared.calendar import DEFAULT_OVERRIDE, CalendarOverride, WorkingCalendar
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.publisher import Publisher
+from shared.identity.browser import add_browser_login
 from shared.identity.setup import access_policy, token_verifier
 from shared.observability.http import service_http
 from shared.observability.logging import configure_logging
@@ -51,6 +52,7 @@ def bootstrap(settings: ReportingSettings) -> Service:
     add_performance_routes(http, figures, publications, lambda: datetime.now(timezone.utc))
     add_audit_routes(http, settings.peer_urls)
     add_dashboard(http)
+    add_browser_login(http, settings.oidc_issuer, settings.oidc_browser_client_id)
     return Service(name=NAME, broker=broker, metrics=metrics, http=http, consumers=consumers, closers=[read_models.close])
 
 

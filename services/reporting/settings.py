@@ -9,6 +9,7 @@ from shared.settings import ServiceSettings
 
 class ReportingSettings(ServiceSettings):
     store_url: str = Field(description="The read models' database: sqlite:///path or postgresql://…")
+    oidc_browser_client_id: str = Field("fpb-console", description="The issuer's public client the dashboard's browser login uses (authorization code + PKCE); its redirect URI is this service's /login/callback")
     peer_urls: dict[str, str] = Field(default_factory=dict, description='The event-sourced services\' HTTP URLs, for the audit view (JSON: {"intake": "http://…", …})')
     sex_ratio_low: float = Field(103.0, description="Lower edge of the normal sex-ratio band (boys per 100 girls)")
     sex_ratio_high: float = Field(110.0, description="Upper edge: above it a township gets an early warning (预警)")

@@ -22,6 +22,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.identity.browser import CSRF_HEADER, session_token
 from shared.identity.policy import Grant, Policy, Refusal
 from shared.identity.principal import Principal
 from shared.identity.tokens import InvalidTokenError, TokenVerifier
@@ -99,8 +100,14 @@ class AccessControl:
         await self.app(scoped, receive, send)
 
     async def _authenticate(self, scope: Scope) -> Principal | Refusal:
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        headers = dict(scope["headers"])
+        header = headers.get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
+        if not header and b"cookie" in headers:
+            # A browser's login session (shared/identity/browser.py): a change needs its CSRF
+            # token too, since a cookie goes with any request another site makes the browser send.
+            csrf = headers.get(CSRF_HEADER.encode(), b"").decode("latin-1") or None
+            scheme, token = "bearer", session_token(headers[b"cookie"].decode("latin-1"), scope["method"], csrf) or ""
         if scheme.lower() != "bearer" or not token.strip():
             return Refusal(401, "authorization", "需要登录：缺少 Bearer 访问令牌 / a bearer access token is needed")
         if self.verifier is None:

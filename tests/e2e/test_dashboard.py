@@ -16,6 +16,22 @@ import pytest
 from cli.demo.records import generate_demo_records
 from cli.platform import Platform
 from cli.publishing import Outgoing, publish_records
+from tests.identity_support import platform_accounts, platform_officers
+
+def open_logged_in(browser, platform, path: str, username: str = "sj-auditor", **page_options):
+    """A page of the dashboard, after logging in as a staff member does: the dashboard sends
+    the browser to the platform's own login form, and back."""
+    password = {a["username"]: a["password"] for a in json.loads(platform_accounts(platform).read_text())}[username]
+    page = browser.new_page(**page_options)
+    page.goto(platform.services["reporting"].url + path)
+    page.wait_for_selector("input[name=username]", timeout=30_000)
+    assert page.url.startswith(platform.oidc_issuer), "the login form is the platform's own provider's"
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(platform.services["reporting"].url + path + "*", timeout=30_000)
+    return page
+
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -33,11 +49,11 @@ def platform(tmp_path_factory):
         Outgoing(subject, envelope["record_id"], json.dumps(envelope, ensure_ascii=False).encode())
         for subject, envelope in generate_demo_records(seed=11, year=2025, births=120)
     ]
-    results = asyncio.run(publish_records(running.nats_url, records, receipt_timeout=60))
+    results = asyncio.run(publish_records(running.nats_url, records, receipt_timeout=60, credentials=running.credentials))
     accepted = sum(1 for r in results if r.receipt and r.receipt["accepted"])
     reporting = running.services["reporting"].url
     deadline = time.monotonic() + 60
-    while httpx.get(f"{reporting}/reports/totals").json()["accepted"] < accepted:
+    while httpx.get(f"{reporting}/reports/totals", auth=platform_officers(running, "sj-auditor")).json()["accepted"] < accepted:
         assert time.monotonic() < deadline, "the demo records did not reach reporting"
         time.sleep(0.2)
     yield running
@@ -50,7 +66,7 @@ def test_the_dashboard_follows_a_figure_to_its_records_and_a_record_to_its_histo
     url = platform.services["reporting"].url + "/dashboard"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        page = open_logged_in(browser, platform, "/dashboard", viewport={"width": 1280, "height": 1600})
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         page.goto(url)
@@ -84,8 +100,7 @@ def test_chinese_text_really_renders_and_is_not_tofu(platform, tmp_path):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page()
-        page.goto(platform.services["reporting"].url + "/dashboard")
+        page = open_logged_in(browser, platform, "/dashboard")
         page.wait_for_selector("body[data-ready=true]", timeout=30_000)
         page.evaluate(
             """() => { for (const [id, text, top] of [["probe-a", "出生人口", 0], ["probe-b", "审计历史", 80]]) {
@@ -106,8 +121,7 @@ def test_the_subsidy_reconciliation_panel_lists_every_township_and_the_county(pl
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1600})
-        page.goto(platform.services["reporting"].url + "/dashboard")
+        page = open_logged_in(browser, platform, "/dashboard", viewport={"width": 1280, "height": 1600})
         page.wait_for_selector("body[data-subsidies-ready=true]", timeout=30_000)
         assert page.locator("#subsidies h2").inner_text() == "扶助资金对账（奖励扶助、特别扶助）"
         rows = page.locator("#subsidy-table tr")
@@ -123,8 +137,7 @@ def test_the_dashboard_switches_to_english(platform):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page()
-        page.goto(platform.services["reporting"].url + "/dashboard?lang=en")
+        page = open_logged_in(browser, platform, "/dashboard?lang=en")
         page.wait_for_selector("body[data-ready=true]", timeout=30_000)
         assert page.locator("h1").inner_text() == "Yuanshi County Family Planning Bureau · Dashboard"
         browser.close()
@@ -141,3 +154,32 @@ def _blank_png_like(tmp_path: Path) -> bytes:
         blank = page.locator("#probe").screenshot(path=str(tmp_path / "blank.png"))
         browser.close()
     return blank
+
+
+def test_an_anonymous_browser_is_sent_to_the_login_and_a_login_not_started_here_is_refused(platform):
+    from playwright.sync_api import sync_playwright
+
+    reporting = platform.services["reporting"].url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(reporting + "/dashboard")
+        page.wait_for_selector("input[name=username]", timeout=30_000)
+        assert page.url.startswith(platform.oidc_issuer + "/authorize") and "code_challenge_method=S256" in page.url
+        forged = page.goto(reporting + "/login/callback?code=stolen&state=guessed")
+        assert forged.status == 400
+        browser.close()
+
+
+def test_logging_out_ends_the_session(platform):
+    from playwright.sync_api import sync_playwright
+
+    reporting = platform.services["reporting"].url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = open_logged_in(browser, platform, "/dashboard")
+        assert page.request.get(reporting + "/reports/totals").status == 200
+        page.click("#logout")
+        page.wait_for_url(reporting + "/logout")
+        assert page.request.get(reporting + "/reports/totals").status == 401
+        browser.close()

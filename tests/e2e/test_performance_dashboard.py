@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from tests.identity_support import token_issuer
 import pytest
 import uvicorn
 
@@ -61,7 +63,12 @@ def test_the_panels_show_the_notice_the_scorecard_with_vetoes_in_red_and_a_corre
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        context = browser.new_context(viewport={"width": 1400, "height": 2400})
+        # Logged in as the statistician (the login itself is tested in test_dashboard.py, on the platform's provider).
+        token = token_issuer().token("TJ-001", ["statistician"], ["统计科"])
+        context.add_cookies([{"name": "fpb_session", "value": token, "url": reporting_url},
+                             {"name": "fpb_csrf", "value": "csrf-of-this-login", "url": reporting_url}])
+        page = context.new_page()
         page.goto(reporting_url + "/dashboard")
         page.wait_for_selector("body[data-performance-ready=true]", timeout=30_000)
         page.fill("#league-from", "2025-03-01")
@@ -81,7 +88,6 @@ def test_the_panels_show_the_notice_the_scorecard_with_vetoes_in_red_and_a_corre
         page.select_option("#publish-report", "league-tables")
         page.fill("#publish-from", "2025-03-01")
         page.fill("#publish-to", "2025-03-31")
-        page.fill("#publish-officer", "TJ-001")
         page.click("#publish-go")
         page.wait_for_selector("#publication-caption:has-text('校验通过')")
         assert page.locator("#publications-table tr.clickable").count() == 1
@@ -92,6 +98,8 @@ def test_the_panels_show_the_notice_the_scorecard_with_vetoes_in_red_and_a_corre
     read_models = ReadModelStore(f"sqlite:///{tmp_path / 'reporting.db'}")
     asyncio.run(project(read_models, Timeline().rating("A3", T1, S2, "2025-03-28", 5).messages, first_sequence=10_000))
     read_models.close()
-    publication = httpx.get(reporting_url + "/reports/publications").json()["rows"][0]
-    shown = httpx.get(f"{reporting_url}/reports/publications/{publication['publication_id']}").json()
+    statistician = token_issuer().headers("TJ-001", ["statistician"], ["统计科"])
+    publication = httpx.get(reporting_url + "/reports/publications", headers=statistician).json()["rows"][0]
+    assert publication["officer"] == "TJ-001", "the publisher is who was logged in"
+    shown = httpx.get(f"{reporting_url}/reports/publications/{publication['publication_id']}", headers=statistician).json()
     assert shown["corrected"] and any(d["row"] == "槐阳镇" and d["column"] == "satisfaction_mean" for d in shown["differences"])

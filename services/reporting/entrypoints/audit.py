@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, HTTPException, Query, Request
 
+from shared.identity.browser import session_token
+
 
 def add_audit_routes(http: FastAPI, peer_urls: dict[str, str]) -> None:
     @http.get("/audit/history/{ref}", summary="审计: 任一业务对象的完整历史 History of any aggregate, across services")
@@ -48,7 +50,11 @@ def add_audit_routes(http: FastAPI, peer_urls: dict[str, str]) -> None:
 
 
 def _callers_token(request: Request) -> dict[str, str]:
-    return {"authorization": request.headers["authorization"]} if "authorization" in request.headers else {}
+    """The caller's own token, whether it came as a bearer header or in the dashboard's session cookie."""
+    if "authorization" in request.headers:
+        return {"authorization": request.headers["authorization"]}
+    token = session_token(request.headers.get("cookie", ""), request.method, request.headers.get("x-csrf-token"))
+    return {"authorization": f"Bearer {token}"} if token else {}
 
 
 async def _get(client: httpx.AsyncClient, url: str, params: dict[str, str]) -> httpx.Response | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.reporting.adapters.performance_queries import PerformanceQueries
@@ -20,6 +20,7 @@ from services.reporting.application.league_tables import GROUPS, league_table
 from services.reporting.application.publications import PeriodError, Publications, ReportFigures
 from services.reporting.application.scorecard import scorecard
 from shared.contracts.inbound_models import CHINA_TIME
+from shared.identity.access import access_of
 
 
 class PublicationRequest(BaseModel):
@@ -27,7 +28,8 @@ class PublicationRequest(BaseModel):
     period_from: date
     period_to: date
     cut_off: AwareDatetime = Field(description="The data cut-off the figures are published at (数据截止时间), ISO 8601 with offset")
-    officer: str = Field(min_length=1, max_length=64, description="Who publishes (发布人)")
+    officer: str | None = Field(None, min_length=1, max_length=64,
+                                description="Who publishes (发布人): the token's subject; optional since v1.1, and when sent it must be the subject")
 
 
 def unprocessable(field: str, message: str) -> HTTPException:
@@ -64,11 +66,12 @@ def add_performance_routes(http: FastAPI, figures: ReportFigures, publications: 
         )
 
     @http.post("/reports/publications", status_code=201, summary="发布 Publish a period's figures: frozen, never changed")
-    async def publish(request: PublicationRequest) -> dict[str, Any]:
+    async def publish(request: PublicationRequest, http_request: Request) -> dict[str, Any]:
+        subject = access_of(http_request).principal.subject
+        if request.officer is not None and request.officer != subject:
+            raise HTTPException(403, detail=[{"field": "officer", "message": f"登录身份是 {subject}，不能以 {request.officer} 的名义发布 / you are logged in as {subject!r}, not {request.officer!r}"}])
         try:
-            return await asyncio.to_thread(
-                publications.publish, request.report, request.period_from, request.period_to, request.cut_off, request.officer
-            )
+            return await asyncio.to_thread(publications.publish, request.report, request.period_from, request.period_to, request.cut_off, subject)
         except PeriodError as error:
             raise unprocessable(error.field, str(error)) from None
 

@@ -12,7 +12,7 @@ const TEXT = {
     accepted: "受理数", township: "乡镇", births: "出生数", boys: "男", girls: "女", ratio: "性别比",
     interval: "95%区间", warning: "预警", band: "正常范围", record_id: "记录号", kind: "类别", section: "责任科室",
     occurred_at: "发生时间", history_of: "历史", event: "事件", time: "时间", version: "版本", state: "状态",
-    records_of: "明细：", not_found: "未找到", lang: "English",
+    records_of: "明细：", not_found: "未找到", lang: "English", logout: "退出登录",
   },
   en: {
     title: "Yuanshi County Family Planning Bureau · Dashboard", nav_submissions: "Submissions", nav_sex_ratio: "Sex ratio at birth",
@@ -24,14 +24,22 @@ const TEXT = {
     accepted: "Accepted", township: "Township", births: "Births", boys: "Boys", girls: "Girls", ratio: "Ratio",
     interval: "95% interval", warning: "Warning", band: "Normal band", record_id: "Record", kind: "Kind", section: "Section",
     occurred_at: "Occurred at", history_of: "History", event: "Event", time: "Time", version: "Version", state: "State",
-    records_of: "Records: ", not_found: "Not found", lang: "中文",
+    records_of: "Records: ", not_found: "Not found", lang: "中文", logout: "Log out",
   },
 };
 let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "zh";
 const t = (key) => TEXT[lang][key] || key;
 const $ = (id) => document.getElementById(id);
+const csrfToken = () => (document.cookie.split("; ").find((c) => c.startsWith("fpb_csrf=")) || "=").split("=")[1];
 const getJSON = async (url, options) => {
+  if (options && options.method && options.method !== "GET") {  // a change needs the login's CSRF token beside its session cookie
+    options = { ...options, headers: { ...(options.headers || {}), "X-CSRF-Token": csrfToken() } };
+  }
   const response = await fetch(url, options);
+  if (response.status === 401) {  // no session, or it expired: log in (the service keeps the token, never this page)
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    return new Promise(() => {});
+  }
   const body = await response.json();
   if (!response.ok) throw new Error(JSON.stringify(body.detail || body));
   return body;
@@ -141,7 +149,7 @@ async function showHistory(ref) {
 }
 
 async function reveal() {
-  const body = { reader: { id: $("reader").value.trim(), role: "auditor" }, reason: $("reason").value.trim() };
+  const body = { reason: $("reason").value.trim() };  // the reader recorded is who is logged in
   try {
     const revealed = await getJSON(`/audit/history/${encodeURIComponent($("ref").value.trim())}/reveal`, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),

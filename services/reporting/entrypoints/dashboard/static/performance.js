@@ -105,7 +105,7 @@ async function showPublication(id) {
 async function publish() {
   const body = {
     report: $("publish-report").value, period_from: $("publish-from").value, period_to: $("publish-to").value,
-    cut_off: $("publish-cut-off").value, officer: $("publish-officer").value.trim(),
+    cut_off: $("publish-cut-off").value,  // the publisher is who is logged in
   };
   try {
     const created = await getJSON("/reports/publications", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
