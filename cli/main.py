@@ -269,13 +269,14 @@ def contracts(
     openapi_out: Annotated[Path, typer.Option(help="Directory for the OpenAPI documents")] = Path("docs/openapi"),
     configuration_out: Annotated[Path, typer.Option(help="The configuration reference")] = Path("docs/configuration.md"),
 ) -> None:
-    """Write each service's AsyncAPI and OpenAPI documents and the configuration reference, generated from the code (connects to nothing)."""
-    from cli import configuration
+    """Write each service's AsyncAPI and OpenAPI documents, the configuration reference, the NATS authorization files and the
+    access policy (docs/access-policy.md), generated from the code (connects to nothing)."""
+    from cli import access_policy, configuration
     from cli.contracts import write_asyncapi, write_openapi
-
     from cli.credentials import write_authorization_files
 
-    for path in [*write_asyncapi(out), *write_openapi(openapi_out), configuration.write(configuration_out), *write_authorization_files()]:
+    for path in [*write_asyncapi(out), *write_openapi(openapi_out), configuration.write(configuration_out), *write_authorization_files(),
+                 access_policy.write()]:
         console.print(f"wrote {path}")
 
 

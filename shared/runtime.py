@@ -18,6 +18,7 @@ from faststream.nats import NatsBroker
 from shared.messaging.consumer import DurableConsumer
 from shared.messaging.credentials import NatsCredentials
 from shared.observability.metrics import ServiceMetrics
+from shared.settings import HttpTlsSettings
 
 log = structlog.get_logger("runtime")
 
@@ -95,7 +96,7 @@ class Service:
 
     async def run(self, host: str, port: int, stop: asyncio.Event) -> None:
         await self.broker.start()
-        server = uvicorn.Server(uvicorn.Config(self.http, host=host, port=port, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(uvicorn.Config(self.http, host=host, port=port, log_level="warning", lifespan="off", **HttpTlsSettings().uvicorn_options()))
         tasks = [asyncio.create_task(worker.run(stop)) for worker in self.workers]
         tasks += [asyncio.create_task(consumer.run(self.broker.connection, stop)) for consumer in self.consumers]
         tasks.append(asyncio.create_task(self.monitor_lag(stop)))

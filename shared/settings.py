@@ -8,7 +8,24 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class ServiceSettings(BaseSettings):
+class HttpTlsSettings(BaseSettings):
+    """HTTPS for a service's own endpoint. Read apart from the rest, by the runtime that starts
+    the HTTP server, so every service (and the identity provider) gets it without its own code."""
+
+    model_config = SettingsConfigDict(env_prefix="FPB_", extra="ignore")
+
+    http_tls_cert_file: Path | None = Field(None, description="PEM certificate (chain) the HTTP endpoint serves; with FPB_HTTP_TLS_KEY_FILE it answers HTTPS only (deploy/k8s)")
+    http_tls_key_file: Path | None = Field(None, description="PEM private key of FPB_HTTP_TLS_CERT_FILE")
+
+    def uvicorn_options(self) -> dict[str, str]:
+        if (self.http_tls_cert_file is None) != (self.http_tls_key_file is None):
+            raise ValueError("FPB_HTTP_TLS_CERT_FILE and FPB_HTTP_TLS_KEY_FILE go together")
+        if self.http_tls_cert_file is None:
+            return {}
+        return {"ssl_certfile": str(self.http_tls_cert_file), "ssl_keyfile": str(self.http_tls_key_file)}
+
+
+class ServiceSettings(HttpTlsSettings):
     model_config = SettingsConfigDict(env_prefix="FPB_", extra="ignore")
 
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server(s), comma-separated")

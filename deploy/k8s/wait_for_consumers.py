@@ -9,7 +9,9 @@ store. So a service pod starts only once every consumer in its routing table exi
 consumers are read from the service's own code, so this list cannot drift from what the
 service pulls from.
 
-Usage: python wait_for_consumers.py <service>   (FPB_NATS_URL from the environment)
+Usage: python wait_for_consumers.py <service>   (FPB_NATS_URL and the service's own
+FPB_NATS_NKEY_SEED_FILE or FPB_NATS_CREDS_FILE from the environment: the broker refuses
+clients without credentials, and the service's user may read its own consumers' info)
 Exits 0 when all exist; 1 after FPB_WAIT_TIMEOUT seconds (default 600), so a pod that
 waits for a failed Job shows up as failing rather than hanging.
 """
@@ -21,9 +23,12 @@ import importlib
 import os
 import sys
 import time
+from pathlib import Path
 
 import nats
 from nats.js.errors import NotFoundError
+
+from shared.messaging.credentials import credentials_from_settings
 
 ROUTING_TABLES = {
     "intake": "services.intake.entrypoints.inbox",
@@ -33,11 +38,20 @@ ROUTING_TABLES = {
 }
 
 
-async def missing_consumers(servers: list[str], consumers) -> list[str]:
+def connect_options(service: str) -> dict:
+    """nats.connect keyword arguments of the service's own NATS user ({} without credentials)."""
+    def path(name: str) -> Path | None:
+        return Path(os.environ[name]) if os.environ.get(name) else None
+
+    own = credentials_from_settings(service, path("FPB_NATS_NKEY_SEED_FILE"), path("FPB_NATS_CREDS_FILE"))
+    return own.connect_options() if own is not None else {}
+
+
+async def missing_consumers(servers: list[str], consumers, options: dict | None = None) -> list[str]:
     async def quiet(_error: Exception) -> None:  # failures are reported by the caller
         pass
 
-    connection = await nats.connect(servers, connect_timeout=3, allow_reconnect=False, error_cb=quiet)
+    connection = await nats.connect(servers, connect_timeout=3, allow_reconnect=False, error_cb=quiet, **(options or {}))
     try:
         js = connection.jetstream()
         missing = []
@@ -56,7 +70,7 @@ async def wait(service: str, servers: list[str], timeout: float, every: float = 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            missing = await missing_consumers(servers, consumers)
+            missing = await missing_consumers(servers, consumers, connect_options(service))
         except Exception as error:  # noqa: BLE001 - broker not up yet: keep waiting
             missing = [f"broker unreachable ({error!r})"]
         if not missing:

@@ -24,12 +24,15 @@ CREATE ROLE fpb_verification LOGIN PASSWORD :'fpb_password';
 CREATE ROLE fpb_enforcement  LOGIN PASSWORD :'fpb_password';
 CREATE ROLE fpb_reporting    LOGIN PASSWORD :'fpb_password';
 CREATE ROLE fpb_keystore     LOGIN PASSWORD :'fpb_password';
+CREATE ROLE fpb_identity     LOGIN PASSWORD :'fpb_password';
 
 CREATE DATABASE fpb_intake       OWNER fpb_intake;
 CREATE DATABASE fpb_verification OWNER fpb_verification;
 CREATE DATABASE fpb_enforcement  OWNER fpb_enforcement;
 CREATE DATABASE fpb_reporting    OWNER fpb_reporting;
 CREATE DATABASE fpb_keystore     OWNER fpb_keystore;
+-- The built-in OpenID provider's user directory (argon2 hashes, clients, lockouts).
+CREATE DATABASE fpb_identity     OWNER fpb_identity;
 
 -- PUBLIC may connect to any database by default; only the owner may connect here.
 REVOKE ALL ON DATABASE fpb_intake       FROM PUBLIC;
@@ -37,3 +40,4 @@ REVOKE ALL ON DATABASE fpb_verification FROM PUBLIC;
 REVOKE ALL ON DATABASE fpb_enforcement  FROM PUBLIC;
 REVOKE ALL ON DATABASE fpb_reporting    FROM PUBLIC;
 REVOKE ALL ON DATABASE fpb_keystore     FROM PUBLIC;
+REVOKE ALL ON DATABASE fpb_identity     FROM PUBLIC;

@@ -24,6 +24,7 @@ from services.identity.entrypoints.oauth_server import IdentityProvider
 from services.identity.settings import IdentitySettings, PasswordHashSettings
 from shared.observability.logging import configure_logging
 from shared.runtime import name_database_connections
+from shared.settings import HttpTlsSettings
 
 NAME = "identity"
 PROMETHEUS_SECRET_FILE = "prometheus.secret"
@@ -76,6 +77,6 @@ def main() -> None:
     service = bootstrap(settings)
     try:
         # uvicorn handles SIGTERM/SIGINT itself: it stops taking requests and finishes those in hand
-        uvicorn.run(service.http, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off")
+        uvicorn.run(service.http, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off", **HttpTlsSettings().uvicorn_options())
     finally:
         service.close()

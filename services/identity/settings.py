@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.settings import HttpTlsSettings
+
 
 class PasswordHashSettings(BaseSettings):
     """argon2id cost, shared by the provider and `fpb users` (which hash the same way)."""
@@ -16,7 +18,7 @@ class PasswordHashSettings(BaseSettings):
     password_hash_parallelism: int = Field(4, ge=1, description="argon2id lanes")
 
 
-class IdentitySettings(PasswordHashSettings):
+class IdentitySettings(PasswordHashSettings, HttpTlsSettings):
     """The built-in OpenID provider (`python -m services.identity`). No broker: its only
     dependency is its directory database."""
 

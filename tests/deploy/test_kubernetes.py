@@ -18,9 +18,17 @@ KUBERNETES_VERSION = "1.30.0"
 SERVICES = ("intake", "verification", "enforcement", "reporting")
 OPERATOR_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 # The Secrets the operator creates before the first apply (deploy/k8s/README.md).
-SECRETS = {"fpb-database", "fpb-keys"}
+SECRETS = {"fpb-database", "fpb-keys", "fpb-nats-nkeys", "fpb-nats-credentials", "fpb-nats-tls", "fpb-http-tls", "fpb-prometheus-client"}
+# Taken whole into a container's environment (envFrom secretRef): only the NATS public keys,
+# into the NATS pods alone. Anything else comes key by key, so a pod sees what it names.
+ENV_FROM_SECRETS = {"nats": {"fpb-nats-nkeys"}}
+# Manifests applied on their own, not by the kustomization (README.md).
+OPTIONAL = {"identity.yaml"}
 
 RENDERED = render(K8S)
+# The optional manifests as `kubectl -n fpb apply -f` makes them.
+OPTIONAL_OBJECTS = [{**doc, "metadata": {**doc["metadata"], "namespace": "fpb"}} for name in sorted(OPTIONAL)
+                    for doc in yaml.safe_load_all((K8S / name).read_text()) if doc]
 
 
 def ident(obj) -> str:
@@ -35,7 +43,7 @@ def pod_spec(obj) -> dict:
     return obj["spec"]["template"]["spec"]
 
 
-BUILT_IN = [obj for obj in RENDERED if (obj["apiVersion"], obj["kind"]) not in OPERATOR_KINDS]
+BUILT_IN = [obj for obj in RENDERED + OPTIONAL_OBJECTS if (obj["apiVersion"], obj["kind"]) not in OPERATOR_KINDS]
 
 
 @pytest.mark.parametrize("obj", BUILT_IN, ids=ident)
@@ -54,7 +62,8 @@ def test_the_validator_rejects_an_unknown_field():
 def test_every_manifest_in_the_directory_is_part_of_the_kustomization():
     listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
     present = {path.name for path in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert present == listed
+    assert present == listed | OPTIONAL
+    assert not listed & OPTIONAL
 
 
 def test_everything_lands_in_the_fpb_namespace():
@@ -67,7 +76,7 @@ def test_everything_lands_in_the_fpb_namespace():
 def test_every_referenced_config_map_exists_and_every_secret_is_a_documented_one():
     config_maps = set(objects("ConfigMap"))
     readme = (K8S / "README.md").read_text()
-    for obj in RENDERED:
+    for obj in RENDERED + OPTIONAL_OBJECTS:
         if "template" not in obj.get("spec", {}):
             continue
         pod = pod_spec(obj)
@@ -80,7 +89,11 @@ def test_every_referenced_config_map_exists_and_every_secret_is_a_documented_one
                     assert f"`{item['key']}`" in readme, f"{ident(obj)}: secret key {item['key']} is not documented"
         for container in containers(pod):
             for source in container.get("envFrom", []):
-                assert source["configMapRef"]["name"] in config_maps, ident(obj)
+                if "secretRef" in source:
+                    assert source["secretRef"]["name"] in ENV_FROM_SECRETS.get(obj["metadata"]["name"], set()), f"{ident(obj)} takes a whole Secret"
+                    assert f"`{source['secretRef']['name']}`" in readme, ident(obj)
+                else:
+                    assert source["configMapRef"]["name"] in config_maps, ident(obj)
             for variable in container.get("env", []):
                 secret = variable.get("valueFrom", {}).get("secretKeyRef")
                 if secret:
@@ -89,7 +102,7 @@ def test_every_referenced_config_map_exists_and_every_secret_is_a_documented_one
 
 
 def test_every_container_runs_the_pinned_images_with_requests_and_limits():
-    for obj in RENDERED:
+    for obj in RENDERED + OPTIONAL_OBJECTS:
         if "template" not in obj.get("spec", {}):
             continue
         for container in containers(pod_spec(obj)):
@@ -110,8 +123,8 @@ def test_each_service_has_probes_a_service_a_disruption_budget_and_an_autoscaler
     [container] = [c for c in pod_spec(deployment)["containers"] if c["name"] == service]
     assert container["command"] == ["python", "-m", f"services.{service}"]
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8000}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http", "scheme": "HTTPS"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http", "scheme": "HTTPS"}
     assert pod_spec(deployment)["securityContext"]["runAsNonRoot"] is True
 
     labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -127,6 +140,74 @@ def test_each_service_has_probes_a_service_a_disruption_budget_and_an_autoscaler
     assert 1 <= autoscaler["minReplicas"] <= deployment["spec"]["replicas"] <= autoscaler["maxReplicas"]
 
 
+def config_map_data(name: str) -> dict[str, str]:
+    [data] = [o["data"] for o in RENDERED if o["kind"] == "ConfigMap" and o["metadata"]["name"].rsplit("-", 1)[0] == name]
+    return data
+
+
+def env_of(container: dict) -> dict[str, str | None]:
+    """name -> literal value (None from a Secret), the fpb-common ConfigMap included."""
+    env: dict[str, str | None] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            env.update(config_map_data(source["configMapRef"]["name"].rsplit("-", 1)[0]))
+    env.update({v["name"]: v.get("value") for v in container.get("env", [])})
+    return env
+
+
+def mounted_secret_items(pod: dict, container: dict, path: str) -> tuple[str, set[str]]:
+    """(Secret, its keys) mounted where `path` lies."""
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    for volume in pod["volumes"]:
+        if "secret" in volume and volume["name"] in mounts and path.startswith(mounts[volume["name"]].rstrip("/") + "/"):
+            return volume["secret"]["secretName"], {item["key"] for item in volume["secret"].get("items", [])}
+    raise AssertionError(f"{path} is on no mounted Secret")
+
+
+def nats_clients():
+    """(object, pod, container, NATS user) of every container that connects to the broker."""
+    for service in SERVICES:
+        pod = pod_spec(objects("Deployment")[service])
+        for container in containers(pod):
+            yield objects("Deployment")[service], pod, container, service
+    pod = pod_spec(objects("Job")["fpb-provision"])
+    yield objects("Job")["fpb-provision"], pod, pod["containers"][0], "provisioner"
+
+
+@pytest.mark.parametrize("client", list(nats_clients()), ids=lambda c: f"{ident(c[0])}/{c[2]['name']}")
+def test_every_broker_client_mounts_only_its_own_nkey_seed(client):
+    obj, pod, container, user = client
+    env = env_of(container)
+    seed = env.get("FPB_NATS_NKEY_SEED_FILE")
+    assert seed and seed.endswith(f"/{user}.nk"), f"{ident(obj)} {container['name']}: FPB_NATS_NKEY_SEED_FILE={seed}"
+    assert mounted_secret_items(pod, container, seed) == ("fpb-nats-credentials", {f"{user}.nk"})
+    # Over TLS, checking the broker's certificate against the mounted CA bundle.
+    assert all(url.startswith("tls://") for url in env["FPB_NATS_URL"].split(",")), env["FPB_NATS_URL"]
+    assert mounted_secret_items(pod, container, env["SSL_CERT_FILE"])[0] == "fpb-http-tls"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_checks_tokens_of_the_configured_issuer_and_serves_https(service):
+    pod = pod_spec(objects("Deployment")[service])
+    [container] = [c for c in pod["containers"] if c["name"] == service]
+    env = env_of(container)
+    assert env.get("FPB_OIDC_ISSUER", "").startswith("https://"), env.get("FPB_OIDC_ISSUER")
+    assert env.get("FPB_OIDC_AUDIENCE") == "fpb-platform"
+    for name in ("FPB_HTTP_TLS_CERT_FILE", "FPB_HTTP_TLS_KEY_FILE"):
+        assert mounted_secret_items(pod, container, env[name])[0] == "fpb-http-tls", name
+
+
+def test_the_optional_identity_provider_issues_what_the_services_would_accept():
+    [deployment] = [o for o in OPTIONAL_OBJECTS if o["kind"] == "Deployment"]
+    [container] = pod_spec(deployment)["containers"]
+    env = env_of(container)
+    assert container["command"] == ["python", "-m", "services.identity"]
+    assert env["FPB_OIDC_AUDIENCE"] == config_map_data("fpb-common")["FPB_OIDC_AUDIENCE"]
+    assert env["FPB_OIDC_ISSUER"].startswith("https://")
+    # Prometheus and the provider share the client secret through one Secret.
+    assert mounted_secret_items(pod_spec(deployment), container, env["FPB_IDENTITY_SECRETS_DIR"] + "/prometheus.secret") == ("fpb-prometheus-client", {"prometheus.secret"})
+
+
 def test_nats_runs_three_nodes_with_its_configuration_and_a_disruption_budget():
     statefulset = objects("StatefulSet")["nats"]
     assert statefulset["spec"]["replicas"] == 3
@@ -134,6 +215,14 @@ def test_nats_runs_three_nodes_with_its_configuration_and_a_disruption_budget():
     assert budget.get("maxUnavailable") == 1 or budget.get("minAvailable") == 2, "a voluntary disruption must keep the quorum"
     nats_config = next(v["configMap"]["name"] for v in pod_spec(statefulset)["volumes"] if "configMap" in v)
     assert "sync_interval: always" in objects("ConfigMap")[nats_config]["data"]["nats.conf"]
+    # The permission table the config includes is in the same ConfigMap, the public keys it
+    # reads come from the fpb-nats-nkeys Secret, and clients and routes need TLS.
+    data = objects("ConfigMap")[nats_config]["data"]
+    assert 'include "authorization.conf"' in data["nats.conf"] and "authorization.conf" in data
+    [container] = pod_spec(statefulset)["containers"]
+    assert {"secretRef": {"name": "fpb-nats-nkeys"}} in container["envFrom"]
+    assert data["nats.conf"].count("tls {") == 2
+    assert mounted_secret_items(pod_spec(statefulset), container, "/etc/nats-tls/tls.crt") == ("fpb-nats-tls", {"tls.crt", "tls.key", "ca.crt"})
 
 
 def test_the_provisioning_job_creates_three_replica_streams():
@@ -150,6 +239,7 @@ RELABEL = {
     "type": "object", "additionalProperties": False,
     "properties": {k: {} for k in ("sourceLabels", "separator", "targetLabel", "regex", "modulus", "replacement", "action")},
 }
+SECRET_KEY = {"type": "object", "additionalProperties": False, "required": ["name", "key"], "properties": {"name": {"type": "string"}, "key": {"type": "string"}, "optional": {"type": "boolean"}}}
 SERVICE_MONITOR = {
     "type": "object", "additionalProperties": False, "required": ["apiVersion", "kind", "metadata", "spec"],
     "properties": {
@@ -168,6 +258,12 @@ SERVICE_MONITOR = {
                         "interval": {"type": "string", "pattern": r"^(\d+(ms|s|m|h))+$"}, "scrapeTimeout": {"type": "string"},
                         "honorLabels": {"type": "boolean"}, "relabelings": {"type": "array", "items": RELABEL},
                         "metricRelabelings": {"type": "array", "items": RELABEL},
+                        "tlsConfig": {"type": "object", "additionalProperties": False, "properties": {k: {} for k in (
+                            "ca", "cert", "keySecret", "serverName", "insecureSkipVerify", "minVersion", "maxVersion")}},
+                        "oauth2": {"type": "object", "additionalProperties": False, "required": ["clientId", "clientSecret", "tokenUrl"], "properties": {
+                            "clientId": {"type": "object", "additionalProperties": False, "properties": {"secret": SECRET_KEY, "configMap": SECRET_KEY}},
+                            "clientSecret": SECRET_KEY, "tokenUrl": {"type": "string", "minLength": 1},
+                            "scopes": {"type": "array"}, "endpointParams": {"type": "object"}}},
                     },
                 }},
             },
@@ -209,6 +305,11 @@ def test_the_service_monitor_scrapes_exactly_the_four_services_on_their_http_por
             assert endpoint["port"] in {p["name"] for p in objects("Service")[name]["spec"]["ports"]}
     # The alert FpbServiceDown reads up{platform="fpb"}: the relabeling must set that label.
     assert {"action": "replace", "targetLabel": "platform", "replacement": "fpb"} in monitor["endpoints"][0]["relabelings"]
+    # /metrics needs the role `operations`: a client-credentials token, over HTTPS.
+    for endpoint in monitor["endpoints"]:
+        assert endpoint["scheme"] == "https"
+        assert endpoint["oauth2"]["clientSecret"] == {"name": "fpb-prometheus-client", "key": "prometheus.secret"}
+        assert endpoint["oauth2"]["tokenUrl"].startswith("https://")
 
 
 def test_the_prometheus_rule_carries_exactly_the_rules_of_alerts_yml():

@@ -3,8 +3,11 @@ service's target is up, every fpb_* metric a service exports is scraped, the ale
 load and evaluate, and a stopped service shows as down with FpbServiceDown pending.
 
 The platform is started as `fpb up` starts it (cli.platform.Platform: its own
-nats-server, SQLite stores, four processes); Prometheus listens on a free port with a
-generated configuration, scraping every second. Nothing is shared with the machine.
+nats-server, its OpenID provider, SQLite stores, four processes); Prometheus listens on a
+free port with a generated configuration, scraping every second. /metrics needs the role
+`operations`: Prometheus logs in as the `prometheus` client (client credentials, its secret
+in DATA_DIR/prometheus.secret), as deploy/prometheus/prometheus.yml does in compose.
+Nothing is shared with the machine.
 """
 
 from __future__ import annotations
@@ -27,6 +30,20 @@ from shared.processes import die_with_parent
 
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
 SAMPLES = ["police.birth.registered.v1.json", "hotline.tip.received.v1.json", "township.application.submitted.v1.json"]
+
+
+def oauth2_block(platform: Platform) -> dict[str, str]:
+    """The scrape config's oauth2 block for this platform (deploy/prometheus/prometheus.yml's shape)."""
+    return {"client_id": "prometheus", "client_secret_file": str(platform.data_dir / "prometheus.secret"),
+            "token_url": f"{platform.oidc_issuer}/token"}
+
+
+def operations_token(platform: Platform) -> str:
+    """What Prometheus gets: a client-credentials access token of the `prometheus` client."""
+    secret = (platform.data_dir / "prometheus.secret").read_text().strip()
+    answer = httpx.post(f"{platform.oidc_issuer}/token", data={"grant_type": "client_credentials"}, auth=("prometheus", secret), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
 
 
 def eventually(check: Callable[[], Any], timeout: float = 45.0, every: float = 0.5) -> Any:
@@ -60,7 +77,8 @@ def prometheus(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> 
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(ALERTS)],
         "scrape_configs": [
-            {"job_name": name, "static_configs": [{"targets": [f"127.0.0.1:{service.port}"], "labels": {"platform": "fpb"}}]}
+            {"job_name": name, "oauth2": oauth2_block(platform),
+             "static_configs": [{"targets": [f"127.0.0.1:{service.port}"], "labels": {"platform": "fpb"}}]}
             for name, service in platform.services.items()
         ],
     }
@@ -104,11 +122,30 @@ def query(url: str, promql: str) -> list[dict]:
     return api(url, "query", query=promql)["result"]
 
 
-def exported_fpb_series_names(service_url: str) -> set[str]:
-    """The fpb_* sample names in one service's own /metrics, read directly."""
-    text = httpx.get(f"{service_url}/metrics", timeout=5).text
+def exported_fpb_series_names(service_url: str, token: str) -> set[str]:
+    """The fpb_* sample names in one service's own /metrics, read directly (with Prometheus' token)."""
+    answer = httpx.get(f"{service_url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert answer.status_code == 200, answer.text
+    text = answer.text
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
     return {name for name in names if name.startswith("fpb_")}
+
+
+def test_the_shipped_prometheus_config_logs_in_the_same_way(platform):
+    shipped = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    for job in shipped["scrape_configs"]:
+        assert set(job["oauth2"]) == set(oauth2_block(platform)), job["job_name"]
+        assert job["oauth2"]["client_id"] == "prometheus" and job["oauth2"]["token_url"].endswith("/token"), job["job_name"]
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_a_scrape_without_a_valid_token_is_refused(platform, name):
+    url = f"{platform.services[name].url}/metrics"
+    assert httpx.get(url, timeout=5).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer not-a-token"}, timeout=5).status_code == 401
+    assert httpx.get(url, headers={"Authorization": f"Bearer {operations_token(platform)}"}, timeout=5).status_code == 200
+    # /healthz and /readyz stay open (the orchestrators' probes carry no token).
+    assert httpx.get(f"{platform.services[name].url}/healthz", timeout=5).status_code == 200
 
 
 def test_prometheus_sees_every_service_target_up(prometheus):
@@ -141,10 +178,11 @@ def test_every_fpb_metric_each_service_exports_is_scraped(platform, prometheus):
         result = run([str(Path(sys.executable).with_name("fpb")), "publish", "--data-dir", str(platform.data_dir), str(ROOT / "tests" / "samples" / "inbound" / sample)], timeout=60)
         assert result.returncode == 0, explain(result)
     # Let the messages flow through every service, so that its labelled counters exist.
-    eventually(lambda: all("fpb_messages_in_total" in exported_fpb_series_names(s.url) for s in platform.services.values()))
+    token = operations_token(platform)
+    eventually(lambda: all("fpb_messages_in_total" in exported_fpb_series_names(s.url, token) for s in platform.services.values()))
 
     for name, service in platform.services.items():
-        exported = exported_fpb_series_names(service.url)
+        exported = exported_fpb_series_names(service.url, token)
         assert "fpb_consumer_lag_messages" in exported, f"{name} exports {sorted(exported)}"
 
         def scraped(name: str = name, exported: set[str] = exported) -> set[str] | None:

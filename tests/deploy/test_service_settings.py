@@ -14,6 +14,7 @@ from deploy_tools import ROOT
 from kustomize_render import containers, render
 
 from cli.platform import SERVICE_NAMES, Platform
+from shared.messaging.credentials import ensure_credentials
 from shared.privacy.keys import AUDIT_KEY_FILE
 
 # Settings `fpb up` passes every service alike that a service deliberately does not get.
@@ -23,13 +24,21 @@ DELIBERATELY_ABSENT = {
     "reporting": {"FPB_KEYSTORE_URL", "FPB_KEY_DIR", "FPB_AUDIT_KEY_FILE", "FPB_CHECKPOINT_DIR"},
 }
 # Settings whose value is a file or directory, and whether the service writes there.
-PATHS = {"FPB_KEY_DIR": False, "FPB_AUDIT_KEY_FILE": False, "FPB_ANONYMOUS_TIP_KEY_FILE": False, "FPB_CHECKPOINT_DIR": True}
+PATHS = {"FPB_KEY_DIR": False, "FPB_AUDIT_KEY_FILE": False, "FPB_ANONYMOUS_TIP_KEY_FILE": False, "FPB_CHECKPOINT_DIR": True,
+         "FPB_NATS_NKEY_SEED_FILE": False}
+# Settings whose value must be the same in every service of a deployment: the issuer and
+# audience the resource servers check tokens against.
+SHARED = ("FPB_OIDC_ISSUER", "FPB_OIDC_AUDIENCE")
 
 
 @pytest.fixture(scope="module")
 def fpb_up(tmp_path_factory) -> dict[str, dict[str, str]]:
-    """The environment `fpb up` gives each service (nothing is started)."""
-    platform = Platform(tmp_path_factory.mktemp("fpb-up"), nats_url="nats://127.0.0.1:4222")
+    """The environment `fpb up` gives each service (nothing is started): as after its start,
+    with a port per service and the NATS credentials of its broker's users."""
+    data_dir = tmp_path_factory.mktemp("fpb-up")
+    platform = Platform(data_dir, nats_url="nats://127.0.0.1:4222")
+    platform.ports = {name: 8001 + index for index, name in enumerate(SERVICE_NAMES)}
+    platform.credentials = ensure_credentials(data_dir / "credentials", SERVICE_NAMES)
     for name in SERVICE_NAMES:  # in order: reporting's peer URLs name the services before it
         platform.services[name] = platform._service(name)
     return {name: service.env for name, service in platform.services.items()}
@@ -67,7 +76,8 @@ def k8s_env(service: str) -> dict[str, str | None]:
     config_maps = {o["metadata"]["name"]: o["data"] for o in K8S if o["kind"] == "ConfigMap"}
     env: dict[str, str | None] = {}
     for source in container.get("envFrom", []):
-        env.update(config_maps[source["configMapRef"]["name"]])
+        if "configMapRef" in source:  # a whole Secret (secretRef) would be listed by test_kubernetes
+            env.update(config_maps[source["configMapRef"]["name"]])
     env.update({v["name"]: v.get("value") for v in container.get("env", [])})
     return env
 
@@ -90,6 +100,23 @@ def test_compose_gives_each_service_every_setting_fpb_up_gives_it(fpb_up, servic
             assert mounted(environment[name], compose_mounts(service), write), f"compose {service}: {name} is not on a {'writable ' if write else ''}volume"
 
 
+def test_fpb_up_gives_every_service_its_nats_seed_and_the_issuer(fpb_up):
+    # Guards the two tests above: what they compare against has the new settings.
+    for service, env in fpb_up.items():
+        assert env["FPB_NATS_NKEY_SEED_FILE"].endswith(f"/{service}.nk"), service
+        assert set(SHARED) <= set(env), service
+
+
+@pytest.mark.parametrize("settings", [lambda s: compose_service(s)["environment"], k8s_env], ids=["compose", "k8s"])
+def test_every_service_checks_tokens_of_one_issuer_and_reads_its_own_seed(settings):
+    envs = {service: settings(service) for service in SERVICE_NAMES}
+    for name in SHARED:
+        assert len({env[name] for env in envs.values()}) == 1, f"{name} differs: {[env[name] for env in envs.values()]}"
+    assert next(iter(envs.values()))["FPB_OIDC_ISSUER"], "no issuer"
+    for service, env in envs.items():
+        assert PurePosixPath(env["FPB_NATS_NKEY_SEED_FILE"]).name == f"{service}.nk", service
+
+
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_kubernetes_gives_each_service_every_setting_fpb_up_gives_it(fpb_up, service):
     env = k8s_env(service)
@@ -105,10 +132,11 @@ def test_the_deliberate_exclusions_are_settings_fpb_up_really_gives(fpb_up):
         assert names <= set(fpb_up[service])
 
 
-@pytest.mark.parametrize("env", [lambda: compose_service("reporting")["environment"], lambda: k8s_env("reporting")], ids=["compose", "k8s"])
-def test_reporting_reaches_each_event_sourced_service_by_its_own_name(env):
+# Kubernetes serves HTTPS (FPB_HTTP_TLS_*, deploy/k8s/README.md, TLS); compose plain HTTP.
+@pytest.mark.parametrize(("env", "scheme"), [(lambda: compose_service("reporting")["environment"], "http"), (lambda: k8s_env("reporting"), "https")], ids=["compose", "k8s"])
+def test_reporting_reaches_each_event_sourced_service_by_its_own_name(env, scheme):
     peers = json.loads(env()["FPB_PEER_URLS"])
-    assert peers == {name: f"http://{name}:8000" for name in ("intake", "verification", "enforcement")}
+    assert peers == {name: f"{scheme}://{name}:8000" for name in ("intake", "verification", "enforcement")}
 
 
 def test_the_audit_key_is_in_the_keys_secret_and_made_by_keygen():

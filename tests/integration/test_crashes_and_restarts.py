@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 
-import nats
 import pytest
 
+from cli.bench import access
 from cli.platform import Platform
 from support import eventually, numbered_records, publish_until_acked, reported_totals, stream_count
 from tests.identity_support import platform_officers
 
 RECORDS = 240
+
+
+async def as_publishers(platform: Platform):
+    """Each record over its own publisher's NKey connection, as the county systems publish;
+    stream counts read as the provisioner (cli/bench/access.py)."""
+    access.register(platform)
+    return await access.connect(platform.nats_url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -38,7 +45,7 @@ async def wait_for_every_record(platform: Platform, js) -> dict[str, int]:
 
 
 async def test_killing_services_with_sigkill_mid_stream_loses_and_duplicates_nothing(platform):
-    connection = await nats.connect(platform.nats_url)
+    connection = await as_publishers(platform)
     js = connection.jetstream()
     for n, (subject, message) in enumerate(numbered_records(RECORDS)):
         await publish_until_acked(js, subject, message)
@@ -60,7 +67,7 @@ async def test_killing_services_with_sigkill_mid_stream_loses_and_duplicates_not
 
 
 async def test_restarting_the_broker_while_publishers_keep_publishing_loses_nothing(platform):
-    connection = await nats.connect(platform.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+    connection = await as_publishers(platform)
     js = connection.jetstream()
     published = 0
 

@@ -186,3 +186,10 @@ def test_the_policy_table_is_a_file_the_bureau_can_read():
     assert Path(POLICY_FILE).suffix == ".json"
     for name, right in TABLE["rights"].items():
         assert right["zh"] and right["en"] and right["roles"], name
+
+
+def test_the_committed_access_policy_document_is_rendered_from_the_table():
+    from cli import access_policy
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "access-policy.md"
+    assert committed.read_text(encoding="utf-8") == access_policy.rendered(), "run `fpb contracts` and commit docs/access-policy.md"
