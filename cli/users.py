@@ -224,7 +224,7 @@ def demo_login_lines(store_url: str, out_path: Path, issuer: str | None = None) 
         for role in account["roles"]:
             by_role.setdefault(role, []).append(account["username"])
     lines = [f"演示账户 demo accounts: passwords in {out_path} (mode 0600)"
-             + (f"; issuer {issuer}: log in through the staff console, or `fpb token --role ROLE`" if issuer else "")]
+             + (f"; issuer {issuer}: log in on the dashboard (reporting, /dashboard), or `fpb token --role ROLE`" if issuer else "")]
     for role, usernames in by_role.items():
         shown = ", ".join(usernames) if len(usernames) <= 6 else f"{', '.join(usernames[:2])} … {usernames[-1]} ({len(usernames)})"
         lines.append(f"  {role}: {shown}")

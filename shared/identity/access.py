@@ -43,22 +43,26 @@ def routes_of(app: FastAPI) -> Iterator[tuple[str, BaseRoute]]:
         yield context.path, context.route
 
 
-def route_template(app: FastAPI, scope: Scope) -> str | None:
-    """The path template of the route this request reaches ("/applications/{ref}"),
-    or None when no route takes this path with this method."""
-    for path, route in routes_of(app):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return f"{path}/{{path}}" if isinstance(route, Mount) else path
-    return None
+class RouteTable:
+    """The routes a request may reach, listed once: listing them walks every included
+    router, which would otherwise be done again at every request. Listed again when the
+    app gains a route (services add theirs at assembly, before they serve)."""
 
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self._listed_at = -1
+        self._routes: list[tuple[str, BaseRoute]] = []
 
-def _path_params(app: FastAPI, scope: Scope) -> dict[str, Any]:
-    for _, route in routes_of(app):
-        match, child = route.matches(scope)
-        if match == Match.FULL:
-            return dict(child.get("path_params", {}))
-    return {}
+    def match(self, scope: Scope) -> tuple[str, dict[str, Any]] | None:
+        """(path template, path parameters) of the route this request reaches
+        ("/applications/{ref}"), or None when no route takes this path with this method."""
+        if len(self.app.router.routes) != self._listed_at:
+            self._routes, self._listed_at = list(routes_of(self.app)), len(self.app.router.routes)
+        for path, route in self._routes:
+            match, child = route.matches(scope)
+            if match == Match.FULL:
+                return (f"{path}/{{path}}" if isinstance(route, Mount) else path), dict(child.get("path_params", {}))
+        return None
 
 
 class AccessControl:
@@ -66,16 +70,18 @@ class AccessControl:
     that is not open answers 401 (deny, never allow, by default)."""
 
     def __init__(self, app: ASGIApp, fastapi: FastAPI, service: str, policy: Policy, verifier: TokenVerifier | None) -> None:
-        self.app, self.fastapi, self.service, self.policy, self.verifier = app, fastapi, service, policy, verifier
+        self.app, self.service, self.policy, self.verifier = app, service, policy, verifier
+        self.routes = RouteTable(fastapi)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        template = route_template(self.fastapi, scope)
-        if template is None:
+        matched = self.routes.match(scope)
+        if matched is None:
             await self.app(scope, receive, send)  # 404 or 405 from the application, which reveals nothing
             return
+        template, path_params = matched
         rule = self.policy.rule(self.service, scope["method"], template)
         if rule is None:
             await _refuse(send, Refusal(403, "authorization", f"{scope['method']} {template} 不在访问控制策略表中 / is not in the access policy (default deny)"))
@@ -92,7 +98,7 @@ class AccessControl:
             log.info("access_refused", service=self.service, route=f"{scope['method']} {template}", subject=principal.subject, right=rule.right)
             await _refuse(send, decision)
             return
-        scoped = self._apply_scope(scope, rule.township, rule.agency, decision)
+        scoped = self._apply_scope(scope, path_params, rule.township, rule.agency, decision)
         if isinstance(scoped, Refusal):
             await _refuse(send, scoped)
             return
@@ -120,7 +126,8 @@ class AccessControl:
             log.warning("token_refused", service=self.service, reason=error.reason, path=scope["path"], client=client[0] if client else None)
             return Refusal(401, "authorization", f"访问令牌无效 / the access token is not accepted: {error.reason}")
 
-    def _apply_scope(self, scope: Scope, township_rule: str | None, agency_rule: str | None, grant: Grant) -> Scope | Refusal:
+    def _apply_scope(self, scope: Scope, path_params: dict[str, Any], township_rule: str | None, agency_rule: str | None,
+                     grant: Grant) -> Scope | Refusal:
         if grant.township is not None and township_rule == "filter":
             query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             asked = {value for name, value in query if name == "township_code"}
@@ -129,8 +136,7 @@ class AccessControl:
             query = [(n, v) for n, v in query if n != "township_code"] + [("township_code", grant.township)]
             scope = {**scope, "query_string": urlencode(query).encode("latin-1")}
         if grant.agency is not None and agency_rule == "path":
-            asked_agency = _path_params(self.fastapi, scope).get("agency")
-            if asked_agency != grant.agency:
+            if path_params.get("agency") != grant.agency:
                 return Refusal(403, "agency", f"只能查阅向本单位共享的案件 ({grant.agency}) / only what was shared with {grant.agency} may be read")
         return scope
 

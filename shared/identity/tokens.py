@@ -135,17 +135,6 @@ class TokenVerifier:
             raise InvalidTokenError("signed with a key the issuer does not publish")
         return self._decode(token, key, header["alg"])
 
-    def verify_now(self, token: str) -> Principal:
-        """The same, synchronously (command-line tools, tests)."""
-        header = self._header(token)
-        key = self.keys.cached(header.get("kid"))
-        if key is None:
-            self.keys.refresh()
-            key = self.keys.cached(header.get("kid"))
-        if key is None:
-            raise InvalidTokenError("signed with a key the issuer does not publish")
-        return self._decode(token, key, header["alg"])
-
     def _header(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)

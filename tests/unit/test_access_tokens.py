@@ -4,6 +4,7 @@ not become a flood of key-set fetches."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -127,20 +128,20 @@ def test_a_rotated_key_is_fetched_once_and_made_up_key_ids_do_not_flood_the_issu
 
     now = [1000.0]
     verifier = TokenVerifier(ISSUER, AUDIENCE, KeySet(load, min_refresh_seconds=5.0, clock=lambda: now[0]))
-    assert verifier.verify_now(signed(claims())).subject == "fg-li"
+    assert asyncio.run(verifier.verify(signed(claims()))).subject == "fg-li"
     published["keys"] = jwks_of("test-key-1", "test-key-2")["keys"]  # the issuer rotates
     now[0] += 10
-    rotated = verifier.verify_now(signed(claims(sub="fg-new"), key_name="test-key-2", kid="test-key-2"))
+    rotated = asyncio.run(verifier.verify(signed(claims(sub="fg-new"), key_name="test-key-2", kid="test-key-2")))
     assert rotated.subject == "fg-new" and len(fetches) == 2
 
     for n in range(50):  # a stream of tokens naming keys nobody published
         with pytest.raises(Exception):
-            verifier.verify_now(signed(claims(), kid=f"made-up-{n}"))
+            asyncio.run(verifier.verify(signed(claims(), kid=f"made-up-{n}")))
     assert len(fetches) == 2, "no fetch within the refresh interval of the last one"
     now[0] += 10
     for n in range(50):
         with pytest.raises(Exception):
-            verifier.verify_now(signed(claims(), kid=f"made-up-again-{n}"))
+            asyncio.run(verifier.verify(signed(claims(), kid=f"made-up-again-{n}")))
     assert len(fetches) == 3, "one fetch per interval, however many made-up key ids"
 
 

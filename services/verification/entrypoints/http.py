@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -108,10 +108,7 @@ def verification_routes(commands: OfficerCommands, queries: Queries, today: Call
     store = commands.store
 
     async def run(request: Request, ref: str, body: CommandIn, action: Callable[..., ApplicationFile], *args: Any) -> Any:
-        try:
-            officer = acting_officer(request, body.officer)
-        except HTTPException as refused:
-            return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
+        officer = acting_officer(request, body.officer)  # raises 403/422 {"detail": [{field, message}]}
         on = body.on or today()
         if on > today():
             return problem(422, "on", f"{on} is in the future (today is {today()})")

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
 
 from services.verification.application.payment_commands import PaymentCommands
 from services.verification.application.subsidy_commands import BeneficiaryCommands, SubsidyNotFoundError
@@ -58,10 +57,7 @@ def subsidy_routes(store: ServiceApplication, beneficiaries: BeneficiaryCommands
     router = APIRouter()
 
     async def execute(request: Request, body: CommandIn, action: Callable[[dict[str, str], date], Any], view: Callable[[Any], Any] = lambda r: r) -> Any:
-        try:
-            officer = acting_officer(request, body.officer)
-        except HTTPException as refused:
-            return JSONResponse({"detail": refused.detail}, status_code=refused.status_code)
+        officer = acting_officer(request, body.officer)  # raises 403/422 {"detail": [{field, message}]}
         on = body.on or today()
         if on > today():
             return problem(422, "on", f"{on} is in the future (today is {today()})")
