@@ -21,6 +21,7 @@ from cli.audit import audit_app
 from cli.cases import app as cases_app, drive_demo_cases
 from cli.certificates import app as certificates_app, drive_demo_applications
 from cli.credentials import app as credentials_app
+from cli.erasure import app as erasure_app
 from cli.publishing import InputError, Outgoing, parse_input, publish_records
 
 app = typer.Typer(help="元氏县人口和计划生育局 平台 · Yuanshi County Family Planning Bureau platform", no_args_is_help=True)
@@ -30,6 +31,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(certificates_app, name="certificate")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(erasure_app, name="erasure")
 from cli.tokens import token_command  # noqa: E402 - the built-in OpenID provider's commands
 from cli.users import users_app  # noqa: E402
 app.add_typer(users_app, name="users")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 from services.intake.adapters.duty_register_file import load_duty_register
+from services.intake.adapters.inbox_eraser import inbox_eraser
 from services.intake.adapters.outbox import translate
+from services.intake.adapters.retention_file import load_retention_rules
+from services.intake.application.erasure import Erasures
 from services.intake.application.handlers import IntakeUseCase
 from services.intake.domain.submission import submission_id
 from services.intake.entrypoints.asyncapi import document
+from services.intake.entrypoints.erasure_http import add_erasure_routes
+from services.intake.entrypoints.erasure_worker import ErasureWorker
 from services.intake.entrypoints.inbox import INBOX_CONSUMER, InboxEntrypoint
 from services.intake.settings import IntakeSettings
 from shared.assembly import finish, sql_probe, wire
@@ -51,7 +57,14 @@ def bootstrap(settings: IntakeSettings) -> Service:
     probe_key_store, close_probe = sql_probe(settings.keystore_url)
     service = finish(wiring, [consumer], resolve, document, closers=[protector.close, close_probe], probes={"key_store": probe_key_store})
     add_reveal_route(service.http, NAME, wiring.store, resolve, protector)
+    erasures = Erasures(wiring.store, protector.keystore, load_retention_rules(settings.retention_rules_path), inbox_eraser(lambda: wiring.broker.connection))
+    add_erasure_routes(service.http, erasures, protector, now)
+    service.workers.append(ErasureWorker(erasures, now))
     return service
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def main() -> None:

@@ -45,8 +45,9 @@ class ConsumerSpec:
     backoff_seconds: tuple[float, ...] = field(default=(0.5, 2.0, 5.0, 15.0))
 
 
+COUNTY_INBOX = "COUNTY_INBOX"
 STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec("COUNTY_INBOX", ("county.>", "township.>"), "Facts published by other county systems (CONTRACT.md)", max_age_seconds=COUNTY_INBOX_MAX_AGE_SECONDS),
+    StreamSpec(COUNTY_INBOX, ("county.>", "township.>"), "Facts published by other county systems (CONTRACT.md)", max_age_seconds=COUNTY_INBOX_MAX_AGE_SECONDS),
     StreamSpec("RECEIPTS", ("fp.receipts.>",), "One validation receipt per inbound record, per source"),
     StreamSpec("FP_INTAKE", ("fp.intake.>",), "Integration events of the intake service"),
     StreamSpec("FP_VERIFICATION", ("fp.verification.>",), "Integration events of the verification service"),

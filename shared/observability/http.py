@@ -13,14 +13,16 @@ from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from eventsourcing.utils import get_topic
 from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from shared.contracts.inbound_models import resident_id
 from shared.eventstore.application import ServiceApplication, aggregate_state, event_record
 from shared.identity.access import access_of, install_access
 from shared.identity.policy import Policy
 from shared.identity.tokens import TokenVerifier
 from shared.observability.metrics import ServiceMetrics
-from shared.privacy.disclosure import PersonalDataDisclosure, encrypted_fields
+from shared.privacy.disclosure import PersonalDataDisclosure, data_subjects, encrypted_fields, subjects_of
 from shared.privacy.protection import PersonalDataProtector, is_token
 
 # Resolves a reference (UUID or a business id) to an aggregate id, or None.
@@ -108,7 +110,8 @@ def reading_principal(request: Request, claimed: Reader | None) -> tuple[str, st
 
 def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolve: Resolver, protector: PersonalDataProtector) -> None:
     """POST /history/{ref}/reveal: the history with personal fields decrypted. The
-    disclosure (who, why, which fields) is saved before anything is returned."""
+    disclosure (who, why, which fields, whose) is saved before anything is returned.
+    GET /disclosures and POST /disclosures/of-person: the disclosure log, for auditors."""
 
     @http.post("/history/{ref}/reveal")
     async def reveal(ref: str, request: RevealRequest, http_request: Request) -> dict[str, Any]:
@@ -125,6 +128,7 @@ def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolv
             service=name,
             aggregate_id=str(aggregate_id),
             fields=sorted({field for record in records for field in encrypted_fields(record["data"])}),
+            subjects=data_subjects([record["data"] for record in records]),
         )
         await asyncio.to_thread(store.save, disclosure)
         return {
@@ -135,23 +139,86 @@ def add_reveal_route(http: FastAPI, name: str, store: ServiceApplication, resolv
             "state": plain(aggregate_state(state), protector.reveal_token),
         }
 
-
-    @http.get("/disclosures", summary="个人信息查阅记录 Who read personal data, when, which record and why")
-    async def disclosures(after: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+    @http.get("/disclosures", summary="个人信息查阅记录 Who read personal data, when, which record, whose and why")
+    async def disclosures(after: int = Query(0, ge=0, description="Only disclosures after this position (the last page's next_after)"),
+                          limit: int = Query(100, ge=1, le=1000, description="At most this many rows"),
                           reader: str | None = Query(None, max_length=64, description="Only this reader's disclosures"),
-                          aggregate: str | None = Query(None, max_length=64, description="Only disclosures of this record (aggregate id)")) -> dict[str, Any]:
-        topic = get_topic(PersonalDataDisclosure.Recorded)
+                          aggregate: str | None = Query(None, max_length=64, description="Only disclosures of this record (aggregate id)"),
+                          subject: str | None = Query(None, max_length=64, description="Only disclosures of this data subject (subject ref / person_ref)"),
+                          ) -> dict[str, Any]:
+        def wanted(recorded: Any) -> bool:
+            return ((reader is None or recorded.reader_id == reader) and (aggregate is None or recorded.aggregate_id == aggregate)
+                    and (subject is None or subject in subjects_of(recorded)))
+
+        filtered = reader is not None or aggregate is not None or subject is not None
+        return await disclosure_page(store, after, limit, wanted if filtered else None)
+
+    @http.post("/disclosures/of-person", summary="一个人的个人信息被谁查阅 Disclosures of one person's data, by resident ID number")
+    async def disclosures_of_person(person: PersonQuery | None = None,
+                                    after: int = Query(0, ge=0, description="Only disclosures after this position (the last page's next_after)"),
+                                    limit: int = Query(100, ge=1, le=1000, description="At most this many rows")) -> dict[str, Any]:
+        subject = protector.person_ref(checked_id_number(person))
+        page = await disclosure_page(store, after, limit, lambda recorded: subject in subjects_of(recorded))
+        return {**page, "subject": subject}
+
+
+class PersonQuery(BaseModel):
+    """Whose disclosures: a resident ID number, sent in the body (never in a URL, where it would be logged)."""
+
+    id_number: Any = Field(None, description="The person's resident ID number (居民身份证号码, 18 characters)",
+                           json_schema_extra={"type": "string", "examples": ["13013219920625146X"]})
+
+
+def checked_id_number(person: PersonQuery | None) -> str:
+    """The resident ID number in canonical form (the validator intake normalises with, so
+    its person_ref is the one intake computed), or a 422 naming id_number."""
+    number = person.id_number if person is not None else None
+    if number is None or number == "":
+        raise HTTPException(422, detail=[{"field": "id_number", "message": "请填写身份证号码 / id_number is required: the resident ID number of the person"}])
+    try:
+        return resident_id(number)
+    except ValueError as error:
+        reason = error.message() if isinstance(error, PydanticCustomError) else str(error)
+        raise HTTPException(422, detail=[{"field": "id_number", "message": f"身份证号码无效 / {reason}"}]) from None
+
+
+# A filtered listing reads the log in batches of this size, and reads at most SCAN_BUDGET
+# disclosures in one request; beyond it the page ends with more=true and next_after.
+SCAN_BATCH = 1000
+SCAN_BUDGET = 50_000
+
+
+async def disclosure_page(store: ServiceApplication, after: int, limit: int, wanted: Callable[[Any], bool] | None) -> dict[str, Any]:
+    """Up to `limit` disclosures after position `after` that `wanted` keeps (all, when None).
+
+    Filtering skips rows, so the log is read on until the page is full or the log ends: a
+    page is short only at the log's end (more=false). `next_after` is the position to ask
+    after next (the last row read, kept or skipped), so paging on never misses a row."""
+    topic = get_topic(PersonalDataDisclosure.Recorded)
+    batch = limit if wanted is None else max(limit, SCAN_BATCH)
+    rows: list[dict[str, Any]] = []
+    position, scanned, more = after, 0, True
+    while len(rows) < limit and scanned < SCAN_BUDGET:
         notifications = await asyncio.to_thread(
-            store.recorder.select_notifications, start=after, limit=limit, topics=[topic], inclusive_of_start=False
+            store.recorder.select_notifications, start=position, limit=batch, topics=[topic], inclusive_of_start=False
         )
-        rows = []
         for notification in notifications:
+            position, scanned = notification.id, scanned + 1
             recorded = store.decode(notification)
-            if (reader is not None and recorded.reader_id != reader) or (aggregate is not None and recorded.aggregate_id != aggregate):
-                continue
-            rows.append({"position": notification.id, "disclosure_id": str(recorded.originator_id), "at": recorded.timestamp.isoformat(),
-                         **{k: getattr(recorded, k) for k in ("reader_id", "reader_role", "reason", "service", "aggregate_id", "fields")}})
-        return {"title": "个人信息查阅记录 Personal data disclosures", "rows": rows}
+            if wanted is None or wanted(recorded):
+                rows.append(disclosure_row(notification.id, recorded))
+                if len(rows) == limit:
+                    break
+        if len(notifications) < batch and position == (notifications[-1].id if notifications else position):
+            more = False  # the log's end was read
+            break
+    return {"title": "个人信息查阅记录 Personal data disclosures", "rows": rows, "next_after": position, "more": more}
+
+
+def disclosure_row(position: int, recorded: Any) -> dict[str, Any]:
+    return {"position": position, "disclosure_id": str(recorded.originator_id), "at": recorded.timestamp.isoformat(),
+            **{k: getattr(recorded, k) for k in ("reader_id", "reader_role", "reason", "service", "aggregate_id", "fields")},
+            "subjects": subjects_of(recorded)}
 
 
 def add_history_route(http: FastAPI, name: str, store: ServiceApplication, resolve: Resolver) -> None:

@@ -1,4 +1,4 @@
-"""Reading personal data is itself an audited fact (who, when, which record, why).
+"""Reading personal data is itself an audited fact (who, when, which record, why, whose).
 
 Pure domain: the record of one disclosure. It is saved in the reading service's own
 event store, so it is covered by that store's hash chain like every other fact.
@@ -10,20 +10,26 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.privacy.protection import is_token
+from shared.privacy.protection import is_token, tokens_in
 
 
 class PersonalDataDisclosure(Aggregate):
-    """个人信息查阅记录: someone read the personal fields of one aggregate's history."""
+    """个人信息查阅记录: someone read the personal fields of one aggregate's history.
+
+    `subjects`: the data subjects (subject refs, a person's person_ref) whose personal
+    data was disclosed, so an auditor can list the readings of one person. Disclosures
+    recorded before it existed were stored without it and load with none."""
 
     @event("Recorded")
-    def __init__(self, reader_id: str, reader_role: str, reason: str, service: str, aggregate_id: str, fields: list[str]) -> None:
+    def __init__(self, reader_id: str, reader_role: str, reason: str, service: str, aggregate_id: str, fields: list[str],
+                 subjects: list[str] | None = None) -> None:
         self.reader_id = reader_id
         self.reader_role = reader_role
         self.reason = reason
         self.service = service
         self.aggregate_id = aggregate_id
         self.fields = fields
+        self.subjects = list(subjects or [])
 
 
 def encrypted_fields(value: Any, path: str = "") -> list[str]:
@@ -35,3 +41,14 @@ def encrypted_fields(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [found for index, item in enumerate(value) for found in encrypted_fields(item, f"{path}[{index}]")]
     return []
+
+
+def data_subjects(value: Any) -> list[str]:
+    """The subject refs of every encrypted token inside a history, sorted, each once:
+    whose personal data a reveal discloses (each token names its data subject)."""
+    return sorted({token["subject"] for token in tokens_in(value) if isinstance(token.get("subject"), str)})
+
+
+def subjects_of(recorded: Any) -> list[str]:
+    """The subjects of a stored Recorded event; none for one stored before they were recorded."""
+    return list(getattr(recorded, "subjects", None) or [])

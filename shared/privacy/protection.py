@@ -68,6 +68,13 @@ class PersonalDataProtector:
     def close(self) -> None:
         self._keys.close()
 
+    @property
+    def keystore(self) -> KeyStore:
+        return self._keys
+
+    def erased_subjects(self) -> set[str]:
+        return self._keys.erased_subjects()
+
     def protect(self, data: dict[str, Any], sensitive_fields: tuple[str, ...], subject_ref: str) -> dict[str, Any]:
         protected = dict(data)
         for field in sensitive_fields:
@@ -76,7 +83,10 @@ class PersonalDataProtector:
         return protected
 
     def reveal_token(self, token: dict[str, str]) -> Any:
-        """The plain value, or "[erased]" once its subject's key was erased."""
+        """The plain value, or "[erased]" once its subject's key was erased. A person
+        reading personal data is answered from the key store itself, never from this
+        process's cache: a key erased a moment ago reads as erased here at once."""
+        self._keys.forget({token["subject"]})
         try:
             return self.decrypt(token)
         except KeyErasedError:

@@ -68,3 +68,28 @@ def test_a_key_store_in_a_sqlite_file_commits_through_a_write_ahead_log(tmp_path
         modes = (conn.exec_driver_sql("PRAGMA journal_mode").scalar(), conn.exec_driver_sql("PRAGMA synchronous").scalar())
     assert modes == ("wal", 2), "one fsync per commit, and still durable (FULL)"
     store.close()
+
+
+def test_a_key_another_process_erased_stops_opening_here_once_the_cache_time_passes_and_at_once_for_a_reveal(store_url: str):
+    from shared.privacy.protection import PersonalDataProtector
+
+    clock = [0.0]
+    eraser = KeyStore(store_url, MASTER)
+    reader = KeyStore(store_url, MASTER, cache_seconds=30, clock=lambda: clock[0])
+    protector = PersonalDataProtector(reader, b"x" * 32)
+    subject = f"cached-{uuid.uuid4().hex}"
+    token = protector.encrypt(subject, "李秀英", "name")
+    assert protector.decrypt(token) == "李秀英"
+
+    eraser.erase(subject)
+
+    clock[0] = 29.0
+    assert protector.decrypt(token) == "李秀英"  # a decision path may still use the key it read, for the cache time
+    assert protector.reveal_token(token) == "[erased]"  # a person reading is answered by the store itself
+    clock[0] = 31.0
+    with pytest.raises(KeyErasedError):
+        protector.decrypt(token)
+    assert eraser.erased_subjects() >= {subject} and eraser.is_erased(subject)
+    assert eraser.erase(subject) is False  # erasing again changes nothing
+    eraser.close()
+    reader.close()

@@ -27,7 +27,7 @@ from shared.messaging.credentials import (
 from shared.messaging.nats_authorization import permissions
 from shared.messaging.nats_server import EmbeddedNatsServer
 from shared.messaging.replay import ReplayConnectionError, StreamReader, replay_consumer, replay_stream
-from shared.messaging.topology import COUNTY_INBOX_MAX_AGE_SECONDS
+from shared.messaging.topology import COUNTY_INBOX, COUNTY_INBOX_MAX_AGE_SECONDS
 
 REFUSAL_TIMEOUT = 1.5
 PUBLISHERS = [user for user, grant in permissions().items() if grant.source is not None]
@@ -343,3 +343,25 @@ async def test_intake_works_as_its_own_user_and_receipts_a_source_mismatch_to_th
     assert rejected["accepted"] is False and [e["field"] for e in rejected["errors"]] == ["source"]
     with pytest.raises(nats.errors.TimeoutError):
         await health_receipts.next_msg(timeout=0.5)
+
+
+async def test_only_intake_may_delete_a_single_inbox_message_for_an_erasure_and_nothing_else(connect):
+    police = await connect("police")
+    kept = await police.js.publish("county.police.birth.registered", b"{}", timeout=5)
+    erased = await police.js.publish("county.police.birth.registered", b"{}", timeout=5)
+    receipt = await (await connect("intake")).js.publish("fp.receipts.police", b"{}", timeout=5)
+
+    async def allowed(user: str, stream: str, seq: int) -> bool:
+        try:
+            return await (await connect(user)).connection.jetstream(timeout=REFUSAL_TIMEOUT).delete_msg(stream, seq)
+        except nats.errors.TimeoutError:  # the server refused the request: no answer
+            return False
+
+    others = [user for user in NOT_PROVISIONER if user != "intake"]
+    assert not any(await asyncio.gather(*(allowed(user, COUNTY_INBOX, kept.seq) for user in others)))
+    assert not await allowed("intake", "RECEIPTS", receipt.seq)
+    assert await allowed("intake", COUNTY_INBOX, erased.seq)
+    inbox = (await connect("provisioner")).js
+    assert (await inbox.get_msg(COUNTY_INBOX, kept.seq)).seq == kept.seq
+    with pytest.raises(nats.js.errors.NotFoundError):
+        await inbox.get_msg(COUNTY_INBOX, erased.seq)

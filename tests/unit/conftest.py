@@ -55,9 +55,20 @@ class FakeKeyStore:
             raise KeyErasedError(f"no data key for subject {subject_ref[:12]}…")
         return self.keys[subject_ref]
 
-    def erase(self, subject_ref: str) -> None:
+    def erase(self, subject_ref: str, at: object = None) -> bool:
+        readable = subject_ref in self.keys
         self.keys.pop(subject_ref, None)
         self.erased.add(subject_ref)
+        return readable
+
+    def is_erased(self, subject_ref: str) -> bool:
+        return subject_ref in self.erased
+
+    def erased_subjects(self) -> set[str]:
+        return set(self.erased)
+
+    def forget(self, subject_refs: set[str]) -> None:
+        """Nothing cached: every read asks the dict."""
 
     def close(self) -> None:
         self.closed = True

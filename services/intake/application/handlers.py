@@ -18,6 +18,7 @@ from services.intake.domain.submission import RejectedRecord, Submission, submis
 from shared.contracts.inbound import FieldError, ValidRecord, parse_record, receipt_source
 from shared.eventstore.application import ServiceApplication
 from shared.messaging.consumer import Delivery
+from shared.privacy.keystore import KEY_GENERATION_MARK, KeyErasedError
 from shared.privacy.protection import PersonalDataProtector
 
 
@@ -51,11 +52,21 @@ class IntakeUseCase:
         self._store = store
         self._protector = protector
         self._register = register
+        self._erased: set[str] | None = None  # subjects whose key was erased, read when first needed
 
     def record(self, delivery: Delivery) -> Outcome:
         return self.record_many([delivery])[0]
 
     def record_many(self, deliveries: list[Delivery]) -> list[Outcome]:
+        try:
+            return self._record_many(deliveries)
+        except KeyErasedError:
+            # A person's key was erased since this process last asked (by another replica,
+            # say): learn the erasures again, and the record gets the person's new key.
+            self._erased = None
+            return self._record_many(deliveries)
+
+    def _record_many(self, deliveries: list[Delivery]) -> list[Outcome]:
         """Decide every delivery, then save all the new facts in one transaction.
 
         The first attempt assumes every record is new and looks nothing up (a query per
@@ -93,7 +104,19 @@ class IntakeUseCase:
 
     def _subject_ref(self, record: ValidRecord, person_refs: dict[str, str]) -> str:
         """Whose key encrypts the record: its data subject, else the record itself."""
-        return person_refs.get(record.data_subject_field or "") or self._protector.subject_ref_for_record(record.source, record.record_id)
+        person = person_refs.get(record.data_subject_field or "")
+        return self._current_key(person) if person else self._protector.subject_ref_for_record(record.source, record.record_id)
+
+    def _current_key(self, person_ref: str) -> str:
+        """The person's key now: their first, or after an erasure the next one (~2, ~3…),
+        so what was erased stays erased and a new record about them is still kept."""
+        if self._erased is None:
+            self._erased = self._protector.erased_subjects()
+        key, generation = person_ref, 1
+        while key in self._erased:
+            generation += 1
+            key = f"{person_ref}{KEY_GENERATION_MARK}{generation}"
+        return key
 
     def _accept(
         self, delivery: Delivery, record: ValidRecord, person_refs: dict[str, str], new: dict[UUID, Any], look_up: bool
