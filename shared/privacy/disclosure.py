@@ -44,9 +44,24 @@ def encrypted_fields(value: Any, path: str = "") -> list[str]:
 
 
 def data_subjects(value: Any) -> list[str]:
-    """The subject refs of every encrypted token inside a history, sorted, each once:
-    whose personal data a reveal discloses (each token names its data subject)."""
-    return sorted({token["subject"] for token in tokens_in(value) if isinstance(token.get("subject"), str)})
+    """Whose personal data a reveal discloses, sorted, each once: the data subject every
+    encrypted token names, and every person a `person_refs` map inside the history names
+    (a record is encrypted under one person's key, but a birth shows the father's ID
+    number too: he is disclosed as well)."""
+    subjects = {token["subject"] for token in tokens_in(value) if isinstance(token.get("subject"), str)}
+    return sorted(subjects | set(_person_refs_in(value)))
+
+
+def _person_refs_in(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "person_refs" and isinstance(item, dict):
+                yield from (ref for ref in item.values() if isinstance(ref, str))
+            else:
+                yield from _person_refs_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _person_refs_in(item)
 
 
 def subjects_of(recorded: Any) -> list[str]:

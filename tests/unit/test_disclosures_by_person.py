@@ -67,8 +67,16 @@ def test_a_reveal_of_an_applications_history_records_the_applicant_as_its_data_s
     rows = client.get("/disclosures").json()["rows"]
 
     assert [row["disclosure_id"] for row in rows] == [revealed["disclosure_id"]]
-    assert rows[0]["subjects"] == [protector.person_ref(APPLICANT)]
+    assert rows[0]["subjects"] == sorted([protector.person_ref(APPLICANT), protector.person_ref(SPOUSE)])
     assert rows[0]["reader_id"] == "sj-auditor", "the authenticated subject reads, not a name in the body"
+
+
+def test_the_spouse_named_in_an_application_is_disclosed_too_and_found_by_her_own_id_number(client, recorded):
+    revealed = reveal(client, recorded(APPLICATION))
+
+    rows = of_person(client, SPOUSE).json()["rows"]
+
+    assert [row["disclosure_id"] for row in rows] == [revealed["disclosure_id"]]
 
 
 def test_the_auditor_lists_the_reveal_by_the_applicants_id_number_and_not_by_someone_elses(client, recorded, protector):
