@@ -36,6 +36,8 @@ def rendered(table_file: Path = POLICY_FILE) -> str:
     lines += ["", "## Routes", "", "| service | route | right | township scope | agency scope |", "|---|---|---|---|---|"]
     for service, routes in table["routes"].items():
         for key, rule in routes.items():
+            if key.startswith("_"):
+                continue
             right = "open (no token)" if rule.get("open") else f"`{rule['right']}`"
             lines.append(f"| {'every service' if service == '*' else service} | `{key}` | {right} | {SCOPES.get(rule.get('township'), '')} "
                          f"| {SCOPES.get(rule.get('agency'), '')} |")

@@ -24,6 +24,8 @@ from services.identity.entrypoints.oauth_server import IdentityProvider
 from services.identity.settings import IdentitySettings, PasswordHashSettings
 from shared.observability.logging import configure_logging
 from shared.runtime import name_database_connections
+from shared.identity.access import install_access
+from shared.identity.policy import load_policy
 from shared.settings import HttpTlsSettings
 
 NAME = "identity"
@@ -67,6 +69,10 @@ def bootstrap(settings: IdentitySettings, clock: Clock = utc_now) -> IdentitySer
     provider = IdentityProvider(directory, passwords, tokens, clock, settings.authorization_code_lifetime, settings.refresh_token_lifetime)
     login = LoginService(directory, passwords, lockout_policy(settings), clock)
     http = identity_http(provider, login, tokens, directory, settings.oidc_issuer)
+    # Its routes are the OpenID protocol's own, open by design (each checks the client or
+    # the password itself); the one policy table lists them, and a route added without an
+    # entry is refused here as in every service (no token verifier: nothing needs one).
+    install_access(http, NAME, load_policy(), None)
     return IdentityService(http, directory, keys, provider)
 
 

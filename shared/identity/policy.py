@@ -116,6 +116,8 @@ def parse_policy(document: Mapping[str, Any]) -> Policy:
     for service, table in document["routes"].items():
         routes[service] = {}
         for key, spec in table.items():
+            if key.startswith("_"):  # a note for the reader ("_about")
+                continue
             rule = RouteRule(key, bool(spec.get("open")), spec.get("right"), spec.get("township"), spec.get("agency"))
             _check_rule(service, rule, rights)
             routes[service][key] = rule
