@@ -3,6 +3,11 @@
 Used by `fpb up` and by the end-to-end and crash tests, so what is tested is what
 runs. Each service is its own OS process (`python -m services.<name>`), configured
 only through its environment.
+
+With `tls` (TlsFiles) the broker requires TLS of every client, the provider and the
+services answer HTTPS only, and every process trusts the given CA through
+SSL_CERT_FILE, as in production (deploy/k8s, README.md there, TLS). Without it
+everything is plain, on the loopback.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +35,7 @@ from shared.messaging.provisioning import provision
 from shared.messaging.topology import ConsumerSpec
 from shared.privacy.keys import AUDIT_KEY_FILE, ensure_key_files
 from shared.processes import ManagedProcess, die_with_parent
+from shared.tls import TlsFiles
 
 SERVICE_NAMES = ("intake", "verification", "enforcement", "reporting")
 OIDC_AUDIENCE = "fpb-platform"  # the access tokens' `aud` (services/identity/settings.py)
@@ -36,9 +43,13 @@ EVENT_SOURCED = ("intake", "verification", "enforcement")  # reporting keeps rea
 ALL_CONSUMERS: tuple[ConsumerSpec, ...] = (*INTAKE_CONSUMERS, *VERIFICATION_CONSUMERS, *ENFORCEMENT_CONSUMERS, *REPORTING_CONSUMERS)
 
 
-async def provision_platform(nats_url: str, replicas: int = 1, credentials: NatsCredentials | None = None) -> None:
-    """As the `provisioner` NATS user: the only one that may create or change streams."""
+async def provision_platform(nats_url: str, replicas: int = 1, credentials: NatsCredentials | None = None,
+                             tls: ssl.SSLContext | None = None) -> None:
+    """As the `provisioner` NATS user: the only one that may create or change streams.
+    `tls`: the context a TLS broker's certificate is checked with (else Python's default)."""
     options = credentials.connect_options() if credentials is not None else {}
+    if tls is not None:
+        options["tls"] = tls
     connection = await nats.connect(nats_url.split(","), connect_timeout=5, max_reconnect_attempts=3, **options)
     try:
         await provision(connection.jetstream(), ALL_CONSUMERS, replicas)
@@ -53,10 +64,11 @@ class ServiceProcess(ManagedProcess):
     log_path: Path
     port: int
     process: subprocess.Popen | None = None
+    tls: TlsFiles | None = None  # it answers HTTPS only (its env says so); readiness is checked against tls.ca
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
@@ -73,7 +85,8 @@ class ServiceProcess(ManagedProcess):
 
     def is_ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200
+            verify = self.tls.client_context() if self.tls is not None else True
+            return httpx.get(f"{self.url}/readyz", timeout=1.0, verify=verify).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -96,6 +109,8 @@ class Platform:
     credentials_dir: Path | None = None
     credentials: dict[str, NatsCredentials] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)  # each service's HTTP port, chosen at start
+    # TLS on NATS (the embedded broker) and HTTPS on every endpoint, trusted through tls.ca.
+    tls: TlsFiles | None = None
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -120,12 +135,12 @@ class Platform:
             # Every client of the embedded broker authenticates with its own NKey; the seeds
             # stay in DATA_DIR/credentials (kept across restarts), the broker gets public keys.
             self.credentials = ensure_credentials(self.data_dir / "credentials")
-            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats", public_keys=public_keys(self.credentials)).start()
+            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats", public_keys=public_keys(self.credentials), tls=self.tls).start()
             self.nats_url = self.nats_server.url
         else:
             directory = self.credentials_dir or (Path(os.environ["FPB_NATS_CREDENTIALS_DIR"]) if os.environ.get("FPB_NATS_CREDENTIALS_DIR") else None)
             self.credentials = load_credentials(directory) if directory is not None else {}
-        asyncio.run(provision_platform(self.nats_url, credentials=self.credentials.get(PROVISIONER)))
+        asyncio.run(provision_platform(self.nats_url, credentials=self.credentials.get(PROVISIONER), tls=self._client_tls()))
         # Ports first: the provider registers the dashboard's login callback on reporting's port.
         self.ports = {name: self.ports.get(name) or free_port() for name in SERVICE_NAMES}
         self.identity = self._identity()
@@ -156,6 +171,7 @@ class Platform:
             # The resource servers check bearer tokens of this issuer and audience.
             "FPB_OIDC_ISSUER": self.oidc_issuer or "",
             "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
+            **(self.tls.env() if self.tls is not None else {}),
         }
         own = self.credentials.get(name)
         if own is not None and own.creds is not None:
@@ -166,7 +182,7 @@ class Platform:
             env["FPB_ANONYMOUS_TIP_KEY_FILE"] = str(self.data_dir / "keys-enforcement" / ANONYMOUS_TIP_KEY_FILE)
         if name == "reporting":  # the audit view reads histories from the services that keep them
             env["FPB_PEER_URLS"] = json.dumps({peer: self.services[peer].url for peer in EVENT_SOURCED if peer in self.services})
-        return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port)
+        return ServiceProcess(name, env, self.data_dir / "logs" / f"{name}.log", port, tls=self.tls)
 
     @property
     def oidc_issuer(self) -> str | None:
@@ -174,18 +190,20 @@ class Platform:
 
     def _identity(self) -> ServiceProcess:
         port = free_port()
+        scheme = "https" if self.tls is not None else "http"
         env = {
             "FPB_IDENTITY_STORE_URL": self.store_url("identity"),
             "FPB_IDENTITY_KEY_DIR": str(self.data_dir / "keys-identity"),
             "FPB_IDENTITY_SECRETS_DIR": str(self.data_dir),  # prometheus.secret
-            "FPB_OIDC_ISSUER": f"http://127.0.0.1:{port}",
+            "FPB_OIDC_ISSUER": f"{scheme}://127.0.0.1:{port}",
             "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
             # The browser login of the pages the services serve (reporting's dashboard).
-            "FPB_CONSOLE_REDIRECT_URIS": json.dumps([f"http://127.0.0.1:{self.ports['reporting']}/login/callback"]),
+            "FPB_CONSOLE_REDIRECT_URIS": json.dumps([f"{scheme}://127.0.0.1:{self.ports['reporting']}/login/callback"]),
             "FPB_HTTP_PORT": str(port),
             "MALLOC_ARENA_MAX": "2",
+            **(self.tls.env() if self.tls is not None else {}),
         }
-        return ServiceProcess("identity", env, self.data_dir / "logs" / "identity.log", port)
+        return ServiceProcess("identity", env, self.data_dir / "logs" / "identity.log", port, tls=self.tls)
 
     def endpoints(self) -> dict:
         return {
@@ -201,10 +219,15 @@ class Platform:
             "credentials": {user: c.endpoint_entry() for user, c in self.credentials.items()},
         }
 
+    def _client_tls(self) -> ssl.SSLContext | None:
+        return self.tls.client_context() if self.tls is not None else None
+
     def connect_options(self, user: str) -> dict:
-        """nats.connect keyword arguments of one NATS user of this platform ({} on an open broker)."""
+        """nats.connect keyword arguments of one NATS user of this platform ({} on an open
+        broker), with the context that trusts the platform's CA when it runs TLS."""
         own = self.credentials.get(user)
-        return own.connect_options() if own is not None else {}
+        options = own.connect_options() if own is not None else {}
+        return {**options, "tls": self._client_tls()} if self.tls is not None else options
 
     def write_endpoints(self) -> Path:
         path = self.data_dir / "endpoints.json"

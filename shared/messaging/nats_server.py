@@ -8,6 +8,8 @@ With `public_keys` (user -> NKey public key) the server authenticates every clie
 applies the permission table (nats_permissions.json); a client without valid credentials
 is refused at connect. Without them it runs open only when the caller says so
 (`allow_anonymous=True`, for tests of other things than access), never by default.
+With `tls` every client must speak TLS (a tls:// URL); the monitoring port stays plain
+HTTP on the loopback, as in deploy/k8s/nats.conf.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from shared.messaging.nats_authorization import render_authorization
 from shared.processes import ManagedProcess, die_with_parent
+from shared.tls import TlsFiles
 
 
 def free_port() -> int:
@@ -48,11 +51,12 @@ class EmbeddedNatsServer(ManagedProcess):
     monitor_port: int = field(default_factory=free_port)
     public_keys: dict[str, str] | None = None
     allow_anonymous: bool = False
+    tls: TlsFiles | None = None
     process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.client_port}"
+        return f"{'tls' if self.tls is not None else 'nats'}://127.0.0.1:{self.client_port}"
 
     @property
     def config_path(self) -> Path:
@@ -63,6 +67,8 @@ class EmbeddedNatsServer(ManagedProcess):
             raise ValueError("EmbeddedNatsServer: give public_keys (authenticated) or allow_anonymous=True")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         authorization = render_authorization(self.public_keys) if self.public_keys is not None else ""
+        # The handshake may take 2 s, as in deploy/k8s/nats.conf.
+        tls = f'tls {{\n  cert_file: "{self.tls.cert}"\n  key_file: "{self.tls.key}"\n  timeout: 2\n}}\n' if self.tls is not None else ""
         self.config_path.write_text(
             f"""listen: 127.0.0.1:{self.client_port}
 http: 127.0.0.1:{self.monitor_port}
@@ -72,7 +78,7 @@ jetstream {{
   store_dir: "{self.store_dir / 'jetstream'}"
   sync_interval: always
 }}
-{authorization}"""
+{tls}{authorization}"""
         )
 
     def start(self, timeout: float = 20.0) -> "EmbeddedNatsServer":
