@@ -111,6 +111,10 @@ class Platform:
     ports: dict[str, int] = field(default_factory=dict)  # each service's HTTP port, chosen at start
     # TLS on NATS (the embedded broker) and HTTPS on every endpoint, trusted through tls.ca.
     tls: TlsFiles | None = None
+    # The benchmark's baseline only (cli/bench/load.py, access overhead): an embedded broker
+    # that lets anyone in, so the cost of authentication and permissions can be measured
+    # in the same run. Never for a platform people use.
+    open_broker: bool = False
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -134,8 +138,9 @@ class Platform:
         if self.nats_url is None:
             # Every client of the embedded broker authenticates with its own NKey; the seeds
             # stay in DATA_DIR/credentials (kept across restarts), the broker gets public keys.
-            self.credentials = ensure_credentials(self.data_dir / "credentials")
-            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats", public_keys=public_keys(self.credentials), tls=self.tls).start()
+            self.credentials = {} if self.open_broker else ensure_credentials(self.data_dir / "credentials")
+            keys = {"allow_anonymous": True} if self.open_broker else {"public_keys": public_keys(self.credentials)}
+            self.nats_server = EmbeddedNatsServer(self.data_dir / "nats", tls=self.tls, **keys).start()
             self.nats_url = self.nats_server.url
         else:
             directory = self.credentials_dir or (Path(os.environ["FPB_NATS_CREDENTIALS_DIR"]) if os.environ.get("FPB_NATS_CREDENTIALS_DIR") else None)

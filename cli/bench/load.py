@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import threading
 import tempfile
 import time
@@ -218,6 +219,27 @@ def run_load(workdir: Path, throughput_records: int, latency_rates: list[int], l
     finally:
         platform.stop()
     return results
+
+
+def access_overhead(workdir: Path, records: int, rounds: int = 2) -> dict:
+    """End-to-end throughput with the broker's authentication and permissions (NKeys, the
+    platform's default) against the same platform on an open broker, in the same run,
+    alternating so that a drift of the machine's speed falls on both. HTTP is not on a
+    record's way (officers' commands are), so this is what access control costs the data path."""
+    rates: dict[str, list[float]] = {"open": [], "authenticated": []}
+    for round_no in range(rounds):
+        for mode in ("open", "authenticated"):
+            platform = Platform(workdir / f"access-{round_no}-{mode}", open_broker=mode == "open")
+            platform.start()
+            access.register(platform)
+            try:
+                visible = Visibility(platform.store_url("reporting"))
+                rates[mode].append(asyncio.run(sustained_throughput(platform.nats_url, visible, records, tag=f"a{round_no}{mode[0]}"))["records_per_s"])
+            finally:
+                platform.stop()
+    middle = {mode: statistics.median(values) for mode, values in rates.items()}
+    return {"records": records, "rounds": rounds, "open_records_per_s": rates["open"], "authenticated_records_per_s": rates["authenticated"],
+            "ratio": middle["authenticated"] / middle["open"]}
 
 
 async def sustained_throughput(nats_url: str, visible: Visibility, count: int, tag: str = "t") -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
 import platform as host
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.bench.audit import as_of_benchmark, verify_benchmark
-from cli.bench.load import run_load
+from cli.bench.load import access_overhead, run_load
 from cli.bench.raw import event_store_baseline, jetstream_baseline, reference_speed
 from cli.bench.replay import replay_benchmark
 from cli.bench.targets import summary, verdicts
@@ -55,6 +56,8 @@ def run(scale: Scale, out: Path, console: Console) -> dict:
         results["event_store"] = event_store_baseline(workdir, scale.store_events)
         console.print("end to end: throughput, latency, memory, overload…")
         results["platform"] = run_load(workdir, scale.throughput_records, list(scale.latency_rates), scale.latency_seconds, overload_factor=10)
+        console.print("end to end with and without the broker's authentication and permissions…")
+        results["access"] = access_overhead(workdir, max(1000, scale.throughput_records // 2))
         console.print(f"replay of {scale.replay_events:,} events…")
         results["replay"] = asyncio.run(replay_benchmark(workdir, scale.replay_events))
         console.print("audit…")
@@ -89,6 +92,10 @@ def table_rows(r: dict) -> list[dict]:
         row("raw event store log read", store["log_read_per_s"], "events/s"),
         row("end-to-end sustained throughput (visible in reporting)", load["throughput"]["records_per_s"], "records/s", raw_rate, "raw publish→consume msg/s"),
     ]
+    if "access" in r:  # results stored before it was measured have none
+        a = r["access"]
+        rows.append(row("end to end, NKeys + permissions (median)", statistics.median(a["authenticated_records_per_s"]), "records/s",
+                        statistics.median(a["open_records_per_s"]), "same platform, open broker"))
     for rate, figures in load["latency"].items():
         for p in (50, 95, 99):
             rows.append(row(f"publish→visible p{p} at {rate}/s offered", figures[f"p{p}_ms"], "ms"))

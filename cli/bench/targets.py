@@ -40,6 +40,8 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
         Verdict("end-to-end throughput", throughput, 1000, "records/s", True, True),
         Verdict("end-to-end throughput ÷ raw publish→consume", throughput / raw_rate, 0.30, "ratio", True, True),
     ]
+    if "access" in results:  # authentication and permission checks cost at most 5% (issue 20)
+        judged.append(Verdict("end-to-end throughput with NKeys + permissions ÷ open broker", results["access"]["ratio"], 0.95, "ratio", True, True))
     latency = {str(rate): figures for rate, figures in load["latency"].items()}  # rates are ints until stored as JSON
     if "500" in latency:
         judged.append(Verdict("p99 publish→visible at 500/s offered", latency["500"]["p99_ms"], 250, "ms", False, True))

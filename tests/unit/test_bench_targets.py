@@ -91,3 +91,13 @@ def test_the_table_opens_with_the_machines_speed_at_the_runs_start_and_end() -> 
 
 def test_the_reference_work_is_measured_not_assumed() -> None:
     assert reference_speed(0.05) > 100  # rounds per second of real work on this machine
+
+
+def test_access_control_costing_more_than_five_percent_of_end_to_end_throughput_misses_its_target() -> None:
+    target = "end-to-end throughput with NKeys + permissions ÷ open broker"
+    within = {**results(), "access": {"ratio": 0.97, "open_records_per_s": [1500.0], "authenticated_records_per_s": [1455.0]}}
+    costly = {**results(), "access": {"ratio": 0.93, "open_records_per_s": [1500.0], "authenticated_records_per_s": [1395.0]}}
+
+    assert standing(within)[target] is True and standing(costly)[target] is False
+    assert summary(verdicts(costly)) == f"7 of 8 targets met; missed: {target}"
+    assert target not in standing(results())  # a run stored before it was measured is judged on the rest
