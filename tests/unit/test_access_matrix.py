@@ -153,6 +153,29 @@ def test_each_route_lets_each_role_through_exactly_where_the_table_says(services
     assert unexpected_refusals == []
 
 
+def test_on_every_route_the_table_cuts_to_a_township_another_townships_code_is_refused(services):
+    """Each route marked township: filter (the lists, and the reports a township officer
+    may read) refuses a township officer who names another township (403 naming
+    township_code) and lets their own through; the rows they then receive are tried
+    per service (tests/unit/test_township_scope.py)."""
+    headers = token_issuer().headers("matrix-township", ["township_officer"], [], OWN_TOWNSHIP)
+    filtered = []
+    for name, service in services.items():
+        client = TestClient(service.http, raise_server_exceptions=False)
+        for key in sorted(served_routes(service)):
+            if rule_of(name, key).get("township") != "filter":
+                continue
+            method, template = key.split(" ", 1)
+            assert method == "GET", f"{name} {key}: a township filter applies to reads"
+            theirs = client.get(concrete(template, None), params={"township_code": "130132100"}, headers=headers)
+            assert theirs.status_code == 403 and theirs.json()["detail"][0]["field"] == "township_code", f"{name} {key}"
+            own = client.get(concrete(template, None), params={"township_code": OWN_TOWNSHIP}, headers=headers)
+            assert not refused_by_policy(own) and own.status_code != 403, f"{name} {key}: {own.status_code} {own.text[:120]}"
+            filtered.append(f"{name} {key}")
+    assert {"reporting GET /reports/submissions", "reporting GET /reports/subsidies", "verification GET /applications"} <= set(filtered)
+    assert not any(key.endswith(("/league-tables", "/scorecard", "/cases/summary")) for key in filtered), "comparisons stay county-wide"
+
+
 def test_without_a_token_only_the_open_routes_answer(services):
     opened = []
     for name, service in services.items():

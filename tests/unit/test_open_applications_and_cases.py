@@ -17,6 +17,7 @@ from services.reporting.domain.sex_ratio import SexRatioBand
 from services.reporting.domain.statuses import FINAL_APPLICATION_STATUSES, FINAL_CASE_STATUSES
 from services.reporting.entrypoints.http import add_report_routes
 from shared.contracts.events.verification import APPLICATION_OPENED, APPLICATION_OPENED_SUBJECT, ApplicationOpenedV1
+from tests.identity_support import token_issuer
 
 
 def opened(t: Timeline, application_id: str) -> Timeline:
@@ -45,9 +46,9 @@ def applications_in_every_state() -> Timeline:
 async def reports(store_url):
     read_models = ReadModelStore(store_url)
     await project(read_models, applications_in_every_state().messages + cases_2025(Timeline()).messages)
-    http = FastAPI()
+    http = token_issuer().guard(FastAPI(), "reporting")  # the handlers read the caller's township scope
     add_report_routes(http, read_models, Projector(read_models), lambda: None, SexRatioBand(1.0, 1.2, 10))
-    yield TestClient(http)
+    yield TestClient(http, headers=token_issuer().headers("TJ-001", ["statistician"], ["统计科"]))
     read_models.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -187,29 +187,41 @@ class ReadModelStore:
             for table in (*READ_MODELS, processed_messages):
                 conn.execute(delete(table))
 
-    def rows(self, table_name: str, limit: int | None = None, offset: int = 0, **where: Any) -> list[dict[str, Any]]:
+    def rows(self, table_name: str, limit: int | None = None, offset: int = 0, *, without: Mapping[str, Collection[Any]] | None = None,
+             **where: Any) -> list[dict[str, Any]]:
+        """Rows whose columns equal `where` and whose `without` columns hold none of the values given."""
         table = TABLES[table_name]
         query = select(table).order_by(*table.primary_key.columns).offset(offset).limit(limit)
         for column, value in where.items():
             query = query.where(table.c[column] == value)
+        for column, values in (without or {}).items():
+            if values:
+                query = query.where(table.c[column].notin_(list(values)))
         with self.engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def accepted_total(self) -> int:
+    def accepted_total(self, township_code: str | None = None, without_sections: Collection[str] = ()) -> int:
+        """Accepted records: in the county, or in one township ("" the records naming none)."""
         table = TABLES["rm_submissions"]
+        query = select(func.coalesce(func.sum(table.c.accepted), 0))
+        if township_code is not None:
+            query = query.where(table.c.township_code == township_code)
+        if without_sections:
+            query = query.where(table.c.section.notin_(list(without_sections)))
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.sum(table.c.accepted), 0))).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
-    def births_by(self, group: str, first_month: str, last_month: str) -> list[dict[str, Any]]:
-        """Boys and girls per township or per birth order (or in all: group "county")."""
+    def births_by(self, group: str, first_month: str, last_month: str, township_code: str | None = None) -> list[dict[str, Any]]:
+        """Boys and girls per township or per birth order (or in all: group "county"), in
+        the county or in one township only."""
         table = TABLES["rm_births"]
         columns = [] if group == "county" else [table.c[group]]
-        query = (
-            select(*columns, func.sum(table.c.boys).label("boys"), func.sum(table.c.girls).label("girls"))
-            .where(table.c.month >= first_month, table.c.month <= last_month)
-            .group_by(*columns)
-            .order_by(*columns)
+        query = select(*columns, func.sum(table.c.boys).label("boys"), func.sum(table.c.girls).label("girls")).where(
+            table.c.month >= first_month, table.c.month <= last_month
         )
+        if township_code is not None:
+            query = query.where(table.c.township_code == township_code)
+        query = query.group_by(*columns).order_by(*columns)
         with self.engine.connect() as conn:
             rows = [dict(row._mapping) for row in conn.execute(query)]
         return [row for row in rows if row["boys"] is not None]

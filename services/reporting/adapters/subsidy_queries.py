@@ -20,38 +20,37 @@ class SubsidyQueries:
         with self._engine.connect() as conn:
             return [dict(row._mapping) for row in conn.execute(query)]
 
-    def years(self) -> list[int]:
-        return [row["year"] for row in self._all(select(payments.c.year).distinct().order_by(payments.c.year))]
+    def years(self, township_code: str | None = None) -> list[int]:
+        query = select(payments.c.year).distinct().order_by(payments.c.year)
+        return [row["year"] for row in self._all(_in_township(query, payments, township_code))]
 
-    def entitled_by_township(self, year: int, program: str | None) -> list[dict[str, Any]]:
+    def entitled_by_township(self, year: int, program: str | None, township_code: str | None = None) -> list[dict[str, Any]]:
         """Every payment's amount, whatever its bucket: township_code, payments, entitled."""
         query = select(payments.c.township_code, func.count().label("payments"), func.sum(payments.c.amount).label("entitled"))
-        return self._all(_payment_scope(query, year, program).group_by(payments.c.township_code))
+        return self._all(_payment_scope(query, year, program, township_code).group_by(payments.c.township_code))
 
-    def buckets_by_township(self, year: int, program: str | None) -> list[dict[str, Any]]:
+    def buckets_by_township(self, year: int, program: str | None, township_code: str | None = None) -> list[dict[str, Any]]:
         """township_code, bucket, payments, amount."""
         query = select(payments.c.township_code, payments.c.bucket, func.count().label("payments"), func.sum(payments.c.amount).label("amount"))
-        return self._all(_payment_scope(query, year, program).group_by(payments.c.township_code, payments.c.bucket))
+        return self._all(_payment_scope(query, year, program, township_code).group_by(payments.c.township_code, payments.c.bucket))
 
-    def enrolments_by_township(self, year: int, program: str | None) -> list[dict[str, Any]]:
+    def enrolments_by_township(self, year: int, program: str | None, township_code: str | None = None) -> list[dict[str, Any]]:
         """township_code, status, beneficiaries."""
         table = beneficiary_enrolments
         query = select(table.c.township_code, table.c.status, func.count().label("beneficiaries")).where(table.c.year == year)
         if program:
             query = query.where(table.c.program == program)
-        return self._all(query.group_by(table.c.township_code, table.c.status))
+        return self._all(_in_township(query, table, township_code).group_by(table.c.township_code, table.c.status))
 
-    def signals_by_township(self, year: int) -> list[dict[str, Any]]:
+    def signals_by_township(self, year: int, township_code: str | None = None) -> list[dict[str, Any]]:
         """township_code, signals: the signals detected in the year (of both programs:
         a signal names a payment, a beneficiary or a township, not a program)."""
         table = subsidy_signals
         query = select(table.c.township_code, func.count().label("signals")).where(table.c.pattern.is_not(None), table.c.detected_on.like(f"{year}-%"))
-        return self._all(query.group_by(table.c.township_code))
+        return self._all(_in_township(query, table, township_code).group_by(table.c.township_code))
 
     def payment_rows(self, year: int, program: str | None, township_code: str | None, bucket: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
-        query = _payment_scope(select(payments), year, program)
-        if township_code:
-            query = query.where(payments.c.township_code == township_code)
+        query = _payment_scope(select(payments), year, program, township_code)
         if bucket:
             query = query.where(payments.c.bucket == bucket)
         return self._all(query.order_by(payments.c.payment_id).limit(limit).offset(offset))
@@ -68,6 +67,11 @@ class SubsidyQueries:
         return self._all(query.order_by(table.c.detected_on.desc(), table.c.signal_id).limit(limit).offset(offset))
 
 
-def _payment_scope(query: Any, year: int, program: str | None) -> Any:
-    query = query.where(payments.c.year == year)
+def _in_township(query: Any, table: Any, township_code: str | None) -> Any:
+    """One township's rows only (None: the county's)."""
+    return query if township_code is None else query.where(table.c.township_code == township_code)
+
+
+def _payment_scope(query: Any, year: int, program: str | None, township_code: str | None = None) -> Any:
+    query = _in_township(query.where(payments.c.year == year), payments, township_code)
     return query.where(payments.c.program == program) if program else query

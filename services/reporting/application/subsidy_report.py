@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from services.reporting.application.statistical_report import Sheet
+from services.reporting.application.statistical_report import Sheet, township_title
 from shared.contracts.events.subsidy import BUCKETS, OFFENCES, PROGRAMS
 from shared.contracts.townships import COUNTY_REGION_CODE, TOWNSHIPS
 
@@ -47,7 +47,7 @@ class Funds:
     amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
     beneficiaries: dict[str, int] = field(default_factory=lambda: {"reported": 0, **dict.fromkeys(ENROLMENT_FIGURES, 0)})
-    signals: int = 0
+    signals: int | None = 0  # None: not given (a township officer is told of no fraud signal)
 
     @property
     def reconciles(self) -> bool:
@@ -78,11 +78,14 @@ class Funds:
 
 
 def township_funds(
-    entitled: list[dict[str, Any]], buckets: list[dict[str, Any]], enrolments: list[dict[str, Any]], signals: list[dict[str, Any]]
+    entitled: list[dict[str, Any]], buckets: list[dict[str, Any]], enrolments: list[dict[str, Any]], signals: list[dict[str, Any]],
+    township_code: str | None = None,
 ) -> tuple[list[Funds], Funds]:
     """Every township (zeros where nothing happened, and any other code the events
-    named), then the county total, from the query rows of subsidy_queries."""
-    rows = {code: Funds(code, name) for code, name in TOWNSHIPS.items()}
+    named), then the county total, from the query rows of subsidy_queries. With a
+    township_code (the rows queried for it alone): that township only, and its total."""
+    listed = TOWNSHIPS if township_code is None else {township_code: TOWNSHIPS.get(township_code, "未注明乡镇")}
+    rows = {code: Funds(code, name) for code, name in listed.items()}
 
     def row(code: str | None) -> Funds:
         code = code or ""
@@ -102,23 +105,27 @@ def township_funds(
             funds.beneficiaries[r["status"]] += int(r["beneficiaries"])
     for r in signals:
         row(r["township_code"]).signals = int(r["signals"])
-    county = Funds(COUNTY_REGION_CODE, COUNTY_NAME)
+    total = Funds(COUNTY_REGION_CODE, COUNTY_NAME) if township_code is None else Funds(township_code, rows[township_code].township_name)
     for funds in rows.values():
-        county.add(funds)
-    return list(rows.values()), county
+        total.add(funds)
+    return list(rows.values()), total
 
 
-def subsidy_report(year: int, program: str | None, townships: list[Funds], county: Funds, years: list[int]) -> dict[str, Any]:
+def subsidy_report(year: int, program: str | None, townships: list[Funds], county: Funds | None, years: list[int],
+                   cut: dict[str, Any] | None = None) -> dict[str, Any]:
+    """county None: the report is cut to one township (`cut` says which): its row is its
+    total, and no county figure is given."""
     return {
         "title": "扶助资金对账 Subsidy reconciliation",
+        **(cut or {}),
         "year": year,
         "program": program,
         "program_name": PROGRAMS[program] if program else BOTH_PROGRAMS,
         "years": years,
         "buckets": BUCKET_NAMES,
         "rows": [funds.as_json() for funds in townships],
-        "county": county.as_json(),
-        "reconciles": county.reconciles and all(funds.reconciles for funds in townships),
+        "county": None if county is None else county.as_json(),
+        "reconciles": (county is None or county.reconciles) and all(funds.reconciles for funds in townships),
     }
 
 
@@ -137,18 +144,19 @@ def signal_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def subsidy_sheet(year: int, by_program: dict[str, tuple[list[Funds], Funds]]) -> Sheet:
+def subsidy_sheet(year: int, by_program: dict[str, tuple[list[Funds], Funds]], township_code: str | None = None) -> Sheet:
     """The statistical report's reconciliation table: every township under each program,
-    then the program's county total."""
+    then the program's county total. With a township_code: that township's row under
+    each program (its own total), no county row."""
     rows = []
     for program, (townships, county) in by_program.items():
-        for funds in (*townships, county):
+        for funds in (*townships, county) if township_code is None else townships:
             a = funds.amounts
             rows.append((PROGRAMS[program], funds.township_code, funds.township_name, funds.entitled, a["disbursed"], a["withheld"], a["returned"],
                          a["pending"], funds.payments, "相符" if funds.reconciles else "不符"))
     return Sheet(
         name="subsidies",
-        title=f"元氏县奖励扶助和特别扶助资金对账表（{year}年度）",
+        title=f"元氏县{township_title(township_code)}奖励扶助和特别扶助资金对账表（{year}年度）",
         headers=("项目", "乡镇代码", "乡镇", "应发金额", "已发金额", "暂停/扣发金额", "退回金额", "待发金额", "笔数", "对账"),
         rows=rows,
     )

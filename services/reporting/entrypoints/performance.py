@@ -19,6 +19,7 @@ from services.reporting.application.cases_summary import cases_summary
 from services.reporting.application.league_tables import GROUPS, league_table
 from services.reporting.application.publications import PeriodError, Publications, ReportFigures
 from services.reporting.application.scorecard import scorecard
+from services.reporting.entrypoints.scope import township_cut
 from shared.contracts.inbound_models import CHINA_TIME
 from shared.identity.access import access_of
 
@@ -53,11 +54,12 @@ def add_performance_routes(http: FastAPI, figures: ReportFigures, publications: 
 
     @http.get("/reports/cases/summary", summary="案件统计 Cases by category, state, age band and deadline status")
     async def summary_of_cases(
+        request: Request,
         as_of: date | None = Query(None, description="The day ages are counted to (default: today, China time)"),
         township_code: str | None = Query(None, description="One township only"),
     ) -> dict[str, Any]:
         day = as_of or now().astimezone(CHINA_TIME).date()
-        return await asyncio.to_thread(cases_summary, queries, day, township_code)
+        return await asyncio.to_thread(cases_summary, queries, day, township_cut(request, township_code).code)
 
     @http.get("/reports/scorecard", summary="目标管理责任制考核 Township target-responsibility scorecard")
     async def township_scorecard(year: int = Query(..., ge=2000, le=2100)) -> dict[str, Any]:

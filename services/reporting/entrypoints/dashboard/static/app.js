@@ -45,6 +45,16 @@ const getJSON = async (url, options) => {
   return body;
 };
 
+// A panel the logged-in user may not read (403: a township officer and the county-wide
+// reports) says so in its place, and the other panels still load.
+function refusedIn(node) {
+  return (error) => {
+    node.innerHTML = "";
+    if (node.insertRow) node.insertRow().insertCell().textContent = error.message;
+    else node.textContent = error.message;
+  };
+}
+
 function applyLanguage() {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
@@ -115,7 +125,8 @@ async function loadLists() {
   const applications = await getJSON("/reports/applications");
   table($("applications-table"), [["application_id", "application_id"], ["application_kind", t("kind")], ["township_code", t("township")], ["section", t("section")], ["status", t("state")]],
     applications.rows, (row) => showHistory(row.application_id));
-  const cases = await getJSON("/reports/cases");
+  const cases = await getJSON("/reports/cases").catch(refusedIn($("cases-table")));
+  if (!cases) return;
   table($("cases-table"), [["case_number", "case"], ["category", t("kind")], ["township_code", t("township")], ["section", t("section")], ["status", t("state")]],
     cases.rows, (row) => showHistory(row.case_id));
 }

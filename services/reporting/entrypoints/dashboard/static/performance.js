@@ -118,7 +118,9 @@ async function publish() {
 }
 
 async function loadPerformance() {
-  await Promise.all([loadLeague(), loadCasesSummary(), loadScorecard(), loadPublications()]);
+  // County-wide panels: a township officer is refused them (403), and each says so.
+  await Promise.all([loadLeague().catch(refusedIn($("league-table"))), loadCasesSummary().catch(refusedIn($("cases-summary"))),
+    loadScorecard().catch(refusedIn($("scorecard-table"))), loadPublications().catch(refusedIn($("publications-table")))]);
 }
 
 $("league-from").value = `${lastYear}-01-01`;

@@ -24,6 +24,7 @@ const WORDS = {
     entitled: "应发金额", disbursed: "已发金额", withheld: "暂停/扣发金额", returned: "退回金额", pending: "待发金额",
     payments: "笔数", beneficiaries: "对象（确认/申报）", signals: "线索", reconciles: "对账", reconciled: "相符 ✓",
     not_reconciled: "不符 ✗", county_reconciles: "全县资金对账相符", county_differs: "全县资金对账不符，请核查",
+    township_reconciles: "资金对账相符", township_differs: "资金对账不符，请核查",
     payment_id: "支付编号", program: "项目", amount: "金额（元）", bucket: "资金状态", status: "状态", changed_on: "日期",
     pattern: "线索类型", offence: "违规行为", detected_on: "发现日期", case_number: "案件编号", subject: "对象", yuan: "元",
     payments_of: "资金明细：",
@@ -32,6 +33,7 @@ const WORDS = {
     entitled: "Entitled", disbursed: "Disbursed", withheld: "Withheld", returned: "Returned", pending: "Pending",
     payments: "Payments", beneficiaries: "Beneficiaries (confirmed/reported)", signals: "Signals", reconciles: "Reconciles",
     reconciled: "yes ✓", not_reconciled: "NO ✗", county_reconciles: "The county's funds reconcile", county_differs: "The county's funds do not reconcile: check",
+    township_reconciles: "the funds reconcile", township_differs: "the funds do not reconcile: check",
     payment_id: "Payment", program: "Program", amount: "Amount (yuan)", bucket: "Where it stands", status: "Status", changed_on: "Day",
     pattern: "Pattern", offence: "Offence", detected_on: "Detected", case_number: "Case", subject: "Subject", yuan: "yuan",
     payments_of: "Payments: ",
@@ -92,16 +94,20 @@ async function loadSubsidies() {
   const params = $("subsidy-year").value ? `?${new URLSearchParams(subsidyFilter())}` : "";
   const body = await getJSON(`/reports/subsidies${params}`);
   fillYears(body);
-  $("subsidy-check").textContent = body.reconciles ? w("county_reconciles") : w("county_differs");
+  // Cut to one township (a township officer's own): its row is its total, no county figure.
+  const totals = body.county ? [body.county] : [];
+  $("subsidy-check").textContent = body.county ? (body.reconciles ? w("county_reconciles") : w("county_differs"))
+    : `${body.township_name} · ${body.reconciles ? w("township_reconciles") : w("township_differs")}`;
   $("subsidy-check").className = body.reconciles ? "" : "warn";
   drawChart(body.rows);
   const columns = [["township_name", t("township")], ["entitled", w("entitled")], ["disbursed", w("disbursed")], ["withheld", w("withheld")],
     ["returned", w("returned")], ["pending", w("pending")], ["payments", w("payments")],
     [(r) => `${r.beneficiaries.confirmed}/${r.beneficiaries.reported}`, w("beneficiaries")], ["signals", w("signals")],
     [(r) => (r.reconciles ? w("reconciled") : w("not_reconciled")), w("reconciles")]];
-  table($("subsidy-table"), columns, [...body.rows, body.county], (row) => (
+  table($("subsidy-table"), columns, [...body.rows, ...totals], (row) => (
     row === body.county ? showPayments({}, row.township_name) : showPayments({ township_code: row.township_code }, row.township_name)));
-  const signals = await getJSON(`/reports/subsidies/signals?year=${body.year}`);
+  const signals = await getJSON(`/reports/subsidies/signals?year=${body.year}`).catch(refusedIn($("subsidy-signals")));
+  if (!signals) return;
   table($("subsidy-signals"), [["detected_on", w("detected_on")], ["township_name", t("township")],
     [(r) => (lang === "zh" ? r.offence_name : english(r.offence)), w("offence")], [(r) => (lang === "zh" ? r.pattern_name : english(r.pattern)), w("pattern")],
     ["amount", w("amount")], ["subject", w("subject")], ["case_number", w("case_number")]],
