@@ -1,4 +1,5 @@
-"""The built-in OpenID provider end to end, in-process on SQLite (Starlette's test client)."""
+"""The built-in OpenID provider end to end, in-process (Starlette's test client), its user
+directory on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -36,12 +37,18 @@ class Clock:
         return datetime.now(timezone.utc) + self.offset
 
 
-def settings_for(tmp_path: Path) -> IdentitySettings:
+def settings_for(tmp_path: Path, directory_url: str) -> IdentitySettings:
     return IdentitySettings(
-        identity_store_url=f"sqlite:///{tmp_path / 'identity.db'}", identity_key_dir=tmp_path / "keys-identity",
+        identity_store_url=directory_url, identity_key_dir=tmp_path / "keys-identity",
         identity_secrets_dir=tmp_path, oidc_issuer=ISSUER,
         password_hash_time_cost=1, password_hash_memory_cost=8, password_hash_parallelism=1,  # fast, tests only
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_url: str) -> IdentitySettings:
+    """Every test of the provider runs with its user directory on SQLite and on PostgreSQL."""
+    return settings_for(tmp_path, store_url)
 
 
 @pytest.fixture
@@ -50,8 +57,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def service(tmp_path: Path, clock: Clock) -> IdentityService:
-    settings = settings_for(tmp_path)
+def service(settings: IdentitySettings, clock: Clock) -> IdentityService:
     service = bootstrap(settings, clock)
     admin = AccountAdmin(service.directory, passwords_of(settings), clock)
     admin.add("FZ-01", "王芳", Grants(("section_staff",), ("扶助中心",)), PASSWORD, actor="test")
@@ -202,16 +208,16 @@ def test_client_credentials_for_prometheus(http, service, tmp_path):
     assert public.status_code in (400, 401) and public.json()["error"] in ("invalid_client", "unauthorized_client")
 
 
-def test_the_builtin_clients_are_registered_idempotently(tmp_path, service, clock):
+def test_the_builtin_clients_are_registered_idempotently(tmp_path, settings, service, clock):
     secret = (tmp_path / "prometheus.secret").read_text()
-    again = bootstrap(settings_for(tmp_path), clock)  # a restart
+    again = bootstrap(settings, clock)  # a restart
     assert (tmp_path / "prometheus.secret").read_text() == secret
     assert again.directory.client("prometheus").secret_hash == service.directory.client("prometheus").secret_hash
     again.close()
 
 
-def test_a_disabled_account_cannot_log_in(http, service, tmp_path, clock):
-    AccountAdmin(service.directory, passwords_of(settings_for(tmp_path)), clock).disable("FZ-01", actor="test")
+def test_a_disabled_account_cannot_log_in(http, settings, service, clock):
+    AccountAdmin(service.directory, passwords_of(settings), clock).disable("FZ-01", actor="test")
     with pytest.raises(LoginFailed, match="用户名或密码错误"):
         password_login(http, ISSUER, "FZ-01", PASSWORD)
 
