@@ -43,6 +43,13 @@ def routes_of(app: FastAPI) -> Iterator[tuple[str, BaseRoute]]:
         yield context.path, context.route
 
 
+def first_segment(template: str) -> str | None:
+    """The literal first segment of a route's path ("/reports/{x}" → "reports", "/" → ""),
+    None when it is a parameter."""
+    segment = template.split("/", 2)[1] if template.startswith("/") and len(template) > 1 else ""
+    return None if "{" in segment else segment
+
+
 class RouteTable:
     """The routes a request may reach, listed once: listing them walks every included
     router, which would otherwise be done again at every request. Listed again when the
@@ -52,13 +59,29 @@ class RouteTable:
         self.app = app
         self._listed_at = -1
         self._routes: list[tuple[str, BaseRoute]] = []
+        self._by_first_segment: dict[str, list[tuple[str, BaseRoute]]] = {}
+        self._any_first_segment: list[tuple[str, BaseRoute]] = []
+
+    def _list(self) -> None:
+        """Each route under the literal first segment of its path ("applications"): a request
+        is matched only against the routes that can take it, in the router's order (matching
+        all 45 of a service's routes in turn was 25-73 µs a request). A route whose first
+        segment is a parameter can take any path: it stays in every list, in its place."""
+        self._routes, self._listed_at = list(routes_of(self.app)), len(self.app.router.routes)
+        segments = {first_segment(path) for path, _ in self._routes}
+        self._by_first_segment = {
+            segment: [(path, route) for path, route in self._routes if first_segment(path) in (segment, None)]
+            for segment in segments if segment is not None
+        }
+        self._any_first_segment = [(path, route) for path, route in self._routes if first_segment(path) is None]
 
     def match(self, scope: Scope) -> tuple[str, dict[str, Any]] | None:
         """(path template, path parameters) of the route this request reaches
         ("/applications/{ref}"), or None when no route takes this path with this method."""
         if len(self.app.router.routes) != self._listed_at:
-            self._routes, self._listed_at = list(routes_of(self.app)), len(self.app.router.routes)
-        for path, route in self._routes:
+            self._list()
+        requested = scope["path"].split("/", 2)[1] if scope["path"].startswith("/") else ""
+        for path, route in self._by_first_segment.get(requested, self._any_first_segment):
             match, child = route.matches(scope)
             if match == Match.FULL:
                 return (f"{path}/{{path}}" if isinstance(route, Mount) else path), dict(child.get("path_params", {}))
