@@ -23,11 +23,14 @@ class ErasureWorker:
         self._every = every
 
     async def run(self, stop: asyncio.Event) -> None:
-        restored = await asyncio.to_thread(self._erasures.shred_again)
-        if restored:
-            log.warning("erased_keys_were_readable_again", keys=restored)
+        shredded_again = False
         while not stop.is_set():
             try:
+                if not shredded_again:  # once per start, as soon as the stores answer
+                    restored = await asyncio.to_thread(self._erasures.shred_again)
+                    shredded_again = True
+                    if restored:
+                        log.warning("erased_keys_were_readable_again", keys=restored)
                 for erasure_id in await asyncio.to_thread(self._erasures.unfinished):
                     await self._erasures.carry_out(erasure_id, self._now)
                     log.info("erasure_finished_later", erasure_id=str(erasure_id))
