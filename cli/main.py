@@ -57,11 +57,17 @@ def up(
     database_url: Annotated[Optional[str], typer.Option(help="postgresql://… for every store (default: SQLite files)")] = None,
     demo: Annotated[bool, typer.Option(help="Publish a year of demo records for the 15 townships")] = False,
     nats_credentials_dir: Annotated[Optional[Path], typer.Option(envvar="FPB_NATS_CREDENTIALS_DIR", help="With --nats-url: the operator's NATS credentials, <user>.nk or <user>.creds per user (`fpb credentials generate`)")] = None,
+    oidc_issuer: Annotated[Optional[str], typer.Option(help="An external OpenID issuer instead of the built-in provider (which is then not started)")] = None,
+    oidc_audience: Annotated[str, typer.Option(help="With --oidc-issuer: the audience of its access tokens")] = "fpb-platform",
 ) -> None:
     """Start the whole platform and keep it running until Ctrl-C or SIGTERM."""
     from cli.platform import Platform
 
-    platform = Platform(data_dir.resolve(), nats_url=nats_url, database_url=database_url, credentials_dir=nats_credentials_dir)
+    if demo and oidc_issuer:
+        console.print("--demo: the demo accounts live in the built-in provider; leave out --oidc-issuer for the demo")
+        raise typer.Exit(2)
+    platform = Platform(data_dir.resolve(), nats_url=nats_url, database_url=database_url, credentials_dir=nats_credentials_dir,
+                        external_issuer=oidc_issuer, oidc_audience=oidc_audience)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -115,6 +115,10 @@ class Platform:
     # that lets anyone in, so the cost of authentication and permissions can be measured
     # in the same run. Never for a platform people use.
     open_broker: bool = False
+    # An external OpenID issuer (the bureau's Keycloak, say): the built-in provider is not
+    # started, and the services check that issuer's tokens for this audience.
+    external_issuer: str | None = None
+    oidc_audience: str = OIDC_AUDIENCE
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -148,9 +152,10 @@ class Platform:
         asyncio.run(provision_platform(self.nats_url, credentials=self.credentials.get(PROVISIONER), tls=self._client_tls()))
         # Ports first: the provider registers the dashboard's login callback on reporting's port.
         self.ports = {name: self.ports.get(name) or free_port() for name in SERVICE_NAMES}
-        self.identity = self._identity()
-        self.identity.start()
-        self.identity.wait_ready()  # first: every service is given its issuer
+        if self.external_issuer is None:
+            self.identity = self._identity()
+            self.identity.start()
+            self.identity.wait_ready()  # first: every service is given its issuer
         for name in SERVICE_NAMES:
             self.services[name] = self._service(name)
             self.services[name].start()
@@ -175,7 +180,7 @@ class Platform:
             "MALLOC_ARENA_MAX": "2",
             # The resource servers check bearer tokens of this issuer and audience.
             "FPB_OIDC_ISSUER": self.oidc_issuer or "",
-            "FPB_OIDC_AUDIENCE": OIDC_AUDIENCE,
+            "FPB_OIDC_AUDIENCE": self.oidc_audience,
             **(self.tls.env() if self.tls is not None else {}),
         }
         own = self.credentials.get(name)
@@ -191,6 +196,8 @@ class Platform:
 
     @property
     def oidc_issuer(self) -> str | None:
+        if self.external_issuer is not None:
+            return self.external_issuer
         return self.identity.url if self.identity is not None else None
 
     def _identity(self) -> ServiceProcess:
@@ -215,7 +222,7 @@ class Platform:
             "nats_url": self.nats_url,
             "services": {**({"identity": self.identity.url} if self.identity else {}), **{name: s.url for name, s in self.services.items()}},
             "oidc_issuer": self.oidc_issuer,
-            "identity_store": self.store_url("identity"),
+            **({} if self.external_issuer else {"identity_store": self.store_url("identity")}),
             # For auditors' tools (`fpb audit verify`): where each event store lives.
             "stores": {name: self.store_url(name) for name in EVENT_SOURCED},
             "checkpoints": str(self.checkpoint_dir),

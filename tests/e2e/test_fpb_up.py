@@ -264,6 +264,26 @@ def test_fpb_history_reveal_needs_a_reason_and_shows_the_plain_values(platform):
     assert "disclosure" in revealed.stdout and "王子涵" in revealed.stdout  # the child's name, decrypted
 
 
+def test_fpb_erasure_is_refused_with_the_cited_rule_while_the_law_keeps_the_persons_records(platform):
+    data_dir, _, _ = platform
+    sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())
+    record = dict(sample["message"], record_id="PSB-E2E-ERASE-1")
+    assert fpb("publish", "-", data_dir=data_dir, stdin=json.dumps(record, ensure_ascii=False)).returncode == 0
+    mother = record["data"]["mother_id_number"]
+
+    asked = fpb("erasure", "ask", "--ground", "consent_withdrawn", "--reason", "本人书面申请（e2e）", "--id-number", mother, data_dir=data_dir)
+
+    assert asked.returncode == 1, asked.stdout + asked.stderr
+    assert "保存期限未满" in asked.stdout and "police.birth.registered" in asked.stdout and mother not in asked.stdout
+    erasure_id = asked.stdout.split()[0]
+    listed = fpb("erasure", "list", data_dir=data_dir)
+    assert erasure_id in listed.stdout and "保存期限未满" in listed.stdout
+    approved = fpb("erasure", "approve", erasure_id, data_dir=data_dir)
+    assert approved.returncode == 1 and "refused (409) erasure_id" in approved.stdout
+    revealed = fpb("history", "police:PSB-E2E-ERASE-1", "--reveal", "--reason", "e2e erasure check", data_dir=data_dir)
+    assert record["data"]["child_name"] in revealed.stdout  # nothing was erased
+
+
 def test_fpb_history_as_of_a_date_before_the_record_shows_no_events(platform):
     data_dir, _, _ = platform
     result = fpb("history", "police:PSB-E2E-0001", "--as-of", "2000-01-01", data_dir=data_dir)
