@@ -6,10 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from services.intake.adapters.duty_register_file import load_duty_register
+from services.intake.adapters.data_files import load_duty_register, load_retention_rules
 from services.intake.adapters.inbox_eraser import inbox_eraser
 from services.intake.adapters.outbox import translate
-from services.intake.adapters.retention_file import load_retention_rules
 from services.intake.application.erasure import Erasures
 from services.intake.application.handlers import IntakeUseCase
 from services.intake.domain.submission import submission_id

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.intake.bootstrap import IntakeStore
-from services.intake.adapters.duty_register_file import load_duty_register
+from services.intake.adapters.data_files import load_duty_register
 from services.intake.adapters.outbox import translate
 from services.intake.application.handlers import IntakeUseCase
 from services.intake.domain.routing import DutyRegister

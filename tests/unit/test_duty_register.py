@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.adapters.duty_register_file import DEFAULT_PATH, load_duty_register
+from services.intake.adapters.data_files import DUTY_REGISTER as DEFAULT_PATH, load_duty_register
 from services.intake.domain.routing import DutyRegister, Route, UnroutableError
 
 COUNTY_KINDS = [

@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from services.intake.adapters.retention_file import DEFAULT_PATH, load_retention_rules
+from services.intake.adapters.data_files import RETENTION_RULES, load_retention_rules
 from services.intake.application.erasure import Erasures, NothingToEraseError
 from services.intake.domain.erasure import Erasure, ErasureRefusedError, PersonRecord, RetentionRules
 from services.intake.domain.submission import Submission
@@ -98,7 +98,7 @@ def test_a_retention_rule_without_a_period_a_start_or_a_source_is_refused_naming
 
 def test_the_shipped_rules_name_every_inbound_kind_once_each_with_its_source_and_the_grounds_cite_the_law():
     shipped = load_retention_rules()
-    raw = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    raw = json.loads(RETENTION_RULES.read_text(encoding="utf-8"))
 
     assert set(shipped.rules) == set(KINDS)
     assert all(rule["legal_basis"] and rule.get("quote") is not None for rule in raw["rules"])
@@ -191,9 +191,10 @@ def test_a_key_store_restored_from_before_an_erasure_is_shredded_again_and_an_ap
     erasure = erasures.request(patient, "withdrawn_consent", "本人书面申请", ADMIN, LATER)
     erasures.approve(erasure.id, AUDITOR, LATER)
 
-    assert erasures.unfinished() == [erasure.id]  # stopped between approval and completion
+    approved, completed, position = erasures.approvals_since(0)
+    assert (approved, completed) == ({erasure.id}, set())  # stopped between approval and completion
     asyncio.run(erasures.carry_out(erasure.id, lambda: LATER))
-    assert erasures.unfinished() == []
+    assert erasures.approvals_since(position)[:2] == (set(), {erasure.id})  # only what is new is read
 
     saved_key = b"k" * 32  # the backup held the key: put it back as a restore would
     key_store.erased.discard(patient)
@@ -315,3 +316,28 @@ def test_people_without_the_right_can_neither_ask_nor_read_erasures(erasure_http
                              headers=erasure_http.as_(who)).status_code == 403
     assert erasure_http.get("/erasures", headers=erasure_http.as_(who)).status_code == 403
     assert erasure_http.get("/erasures").status_code == 401
+
+
+def test_intakes_worker_finishes_an_approval_left_half_done_and_shreds_a_restored_key_at_start(intake, intake_store, key_store, inbox, delivery):
+    from services.intake.entrypoints.erasure_worker import ErasureWorker
+
+    scan = intake.record(delivery(ULTRASOUND, seq=4)).submission_id
+    patient = patient_of(intake_store, scan)
+    erasures = erasures_of(intake_store, key_store, inbox, rules(health__ultrasound__recorded=0))
+    erasure = erasures.request(patient, "withdrawn_consent", "本人书面申请", ADMIN, LATER)
+    erasures.approve(erasure.id, AUDITOR, LATER)  # the process stopped here
+
+    async def one_pass() -> None:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(ErasureWorker(erasures, lambda: LATER, every=0.01).run(stop))
+        await asyncio.sleep(0.2)
+        stop.set()
+        await worker
+
+    asyncio.run(one_pass())
+    assert intake_store.find(erasure.id).status == "completed" and patient in key_store.erased
+
+    key_store.erased.discard(patient)
+    key_store.keys[patient] = b"k" * 32  # a key store restored from before the erasure
+    asyncio.run(one_pass())
+    assert patient in key_store.erased and patient not in key_store.keys

@@ -32,6 +32,7 @@ DeleteInboxMessage = Callable[[int], Awaitable[bool]]
 
 ACCEPTED_TOPIC = get_topic(Submission.Accepted)
 ERASURE_TOPICS = [get_topic(Erasure.Completed)]
+APPROVED_TOPIC = get_topic(Erasure.Approved)
 
 
 class ErasureNotFoundError(LookupError):
@@ -123,11 +124,15 @@ class Erasures:
         await asyncio.to_thread(self._store.save, erasure)
         return erasure
 
-    def unfinished(self) -> list[UUID]:
-        """Erasures approved and not completed (the process stopped in between)."""
-        approved = get_topic(Erasure.Approved)
-        done = {e.originator_id for e in self._decoded(ERASURE_TOPICS)}
-        return [e.originator_id for e in self._decoded([approved]) if e.originator_id not in done]
+    def approvals_since(self, position: int) -> tuple[set[UUID], set[UUID], int]:
+        """(approved, completed, the log's position read up to) after `position`: the worker
+        reads only what is new each time, never the whole log again."""
+        approved: set[UUID] = set()
+        completed: set[UUID] = set()
+        for notification, decoded in self._decoded([APPROVED_TOPIC, *ERASURE_TOPICS], after=position):
+            (completed if isinstance(decoded, Erasure.Completed) else approved).add(decoded.originator_id)
+            position = notification.id
+        return approved, completed, position
 
     def shred_again(self) -> int:
         """Erase again every key this store says was erased: a key store restored from a
@@ -136,13 +141,12 @@ class Erasures:
         return sum(self._keys.erase(subject) for subject in self._erased_subjects())
 
     def _erased_subjects(self) -> set[str]:
-        return {ref for e in self._decoded(ERASURE_TOPICS) for ref in e.keys_erased}
+        return {ref for _, e in self._decoded(ERASURE_TOPICS) for ref in e.keys_erased}
 
-    def _decoded(self, topics: list[str]) -> Iterator[Any]:
-        after = 0
+    def _decoded(self, topics: list[str], after: int = 0) -> Iterator[tuple[Any, Any]]:
         while notifications := self._store.recorder.select_notifications(start=after, limit=1000, topics=topics, inclusive_of_start=False):
             after = notifications[-1].id
-            yield from (self._store.decode(n) for n in notifications)
+            yield from ((n, self._store.decode(n)) for n in notifications)
 
     def listing(self, after: int, limit: int) -> dict[str, Any]:
         """Erasure requests in the order made, a page at a time."""

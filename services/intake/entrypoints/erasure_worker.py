@@ -24,6 +24,7 @@ class ErasureWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         shredded_again = False
+        position, pending = 0, set()  # approvals read so far, and those not yet completed
         while not stop.is_set():
             try:
                 if not shredded_again:  # once per start, as soon as the stores answer
@@ -31,9 +32,12 @@ class ErasureWorker:
                     shredded_again = True
                     if restored:
                         log.warning("erased_keys_were_readable_again", keys=restored)
-                for erasure_id in await asyncio.to_thread(self._erasures.unfinished):
-                    await self._erasures.carry_out(erasure_id, self._now)
-                    log.info("erasure_finished_later", erasure_id=str(erasure_id))
+                approved, completed, position = await asyncio.to_thread(self._erasures.approvals_since, position)
+                pending = (pending | approved) - completed
+                for erasure_id in sorted(pending):
+                    if (await self._erasures.carry_out(erasure_id, self._now)).status == "completed":
+                        pending.discard(erasure_id)
+                        log.info("erasure_finished_later", erasure_id=str(erasure_id))
             except Exception as error:  # noqa: BLE001 - store or broker down: try again later
                 log.warning("erasure_not_finished_yet", error=repr(error))
             try:
