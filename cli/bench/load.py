@@ -227,6 +227,7 @@ def access_overhead(workdir: Path, records: int, rounds: int = 2) -> dict:
     alternating so that a drift of the machine's speed falls on both. HTTP is not on a
     record's way (officers' commands are), so this is what access control costs the data path."""
     rates: dict[str, list[float]] = {"open": [], "authenticated": []}
+    cpu: dict[str, list[dict[str, float]]] = {"open": [], "authenticated": []}  # µs per record, by process
     for round_no in range(rounds):
         for mode in ("open", "authenticated"):
             platform = Platform(workdir / f"access-{round_no}-{mode}", open_broker=mode == "open")
@@ -234,12 +235,17 @@ def access_overhead(workdir: Path, records: int, rounds: int = 2) -> dict:
             access.register(platform)
             try:
                 visible = Visibility(platform.store_url("reporting"))
+                pids = process_ids(platform)
+                before, client_before = {name: cpu_seconds(pid) for name, pid in pids.items()}, time.process_time()
                 rates[mode].append(asyncio.run(sustained_throughput(platform.nats_url, visible, records, tag=f"a{round_no}{mode[0]}"))["records_per_s"])
+                used = {name: 1e6 * (cpu_seconds(pid) - before[name]) / records for name, pid in pids.items()}
+                cpu[mode].append({**used, "publishing client": 1e6 * (time.process_time() - client_before) / records})
             finally:
                 platform.stop()
     middle = {mode: statistics.median(values) for mode, values in rates.items()}
+    mean_cpu = {mode: {name: statistics.mean(r[name] for r in runs) for name in runs[0]} for mode, runs in cpu.items()}
     return {"records": records, "rounds": rounds, "open_records_per_s": rates["open"], "authenticated_records_per_s": rates["authenticated"],
-            "ratio": middle["authenticated"] / middle["open"]}
+            "ratio": middle["authenticated"] / middle["open"], "cpu_us_per_record": mean_cpu}
 
 
 async def sustained_throughput(nats_url: str, visible: Visibility, count: int, tag: str = "t") -> dict:
