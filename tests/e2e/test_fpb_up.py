@@ -267,7 +267,13 @@ def test_fpb_history_reveal_needs_a_reason_and_shows_the_plain_values(platform):
 def test_fpb_erasure_is_refused_with_the_cited_rule_while_the_law_keeps_the_persons_records(platform):
     data_dir, _, _ = platform
     sample = json.loads((SAMPLES / "police.birth.registered.v1.json").read_text())
-    record = dict(sample["message"], record_id="PSB-E2E-ERASE-1")
+    # A mother of her own, so the record touches nobody else's case or tally.
+    from datetime import date
+
+    from shared.contracts.identity import make_resident_id
+
+    data = dict(sample["message"]["data"], mother_id_number=make_resident_id("130132", date(1993, 7, 9), 731), father_id_number=None)
+    record = dict(sample["message"], record_id="PSB-E2E-ERASE-1", data=data)
     assert fpb("publish", "-", data_dir=data_dir, stdin=json.dumps(record, ensure_ascii=False)).returncode == 0
     mother = record["data"]["mother_id_number"]
 
