@@ -31,7 +31,7 @@ from shared.privacy.keystore import KEY_GENERATION_MARK, KeyStore
 DeleteInboxMessage = Callable[[int], Awaitable[bool]]
 
 ACCEPTED_TOPIC = get_topic(Submission.Accepted)
-ERASURE_TOPICS = [get_topic(Erasure.Completed)]
+COMPLETED_TOPIC = get_topic(Erasure.Completed)
 APPROVED_TOPIC = get_topic(Erasure.Approved)
 
 
@@ -65,17 +65,11 @@ class Erasures:
         stored bytes hold the keyed hash are decoded."""
         needle = subject_ref.encode()
         found: list[PersonRecord] = []
-        after = 0
-        while notifications := self._store.recorder.select_notifications(start=after, limit=2000, topics=[ACCEPTED_TOPIC], inclusive_of_start=False):
-            after = notifications[-1].id
-            for notification in notifications:
-                if needle not in notification.state:
-                    continue
-                accepted = self._store.decode(notification)
-                if not is_key_of(accepted.data_subject_ref, subject_ref) and subject_ref not in accepted.person_refs.values():
-                    continue
-                key = accepted.data_subject_ref if is_key_of(accepted.data_subject_ref, subject_ref) else None
-                found.append(PersonRecord(accepted.originator_id, accepted.kind, county_day(accepted.occurred_at), accepted.inbox_sequence, key))
+        for _, accepted in self._decoded([ACCEPTED_TOPIC], keep=lambda notification: needle in notification.state):
+            own_key = is_key_of(accepted.data_subject_ref, subject_ref)
+            if own_key or subject_ref in accepted.person_refs.values():
+                found.append(PersonRecord(accepted.originator_id, accepted.kind, county_day(accepted.occurred_at), accepted.inbox_sequence,
+                                          accepted.data_subject_ref if own_key else None))
         return found
 
     def request(self, subject_ref: str, ground: str, reason: str, requested_by: dict[str, str], now: datetime) -> Erasure:
@@ -129,7 +123,7 @@ class Erasures:
         reads only what is new each time, never the whole log again."""
         approved: set[UUID] = set()
         completed: set[UUID] = set()
-        for notification, decoded in self._decoded([APPROVED_TOPIC, *ERASURE_TOPICS], after=position):
+        for notification, decoded in self._decoded([APPROVED_TOPIC, COMPLETED_TOPIC], after=position):
             (completed if isinstance(decoded, Erasure.Completed) else approved).add(decoded.originator_id)
             position = notification.id
         return approved, completed, position
@@ -141,12 +135,14 @@ class Erasures:
         return sum(self._keys.erase(subject) for subject in self._erased_subjects())
 
     def _erased_subjects(self) -> set[str]:
-        return {ref for _, e in self._decoded(ERASURE_TOPICS) for ref in e.keys_erased}
+        return {ref for _, e in self._decoded([COMPLETED_TOPIC]) for ref in e.keys_erased}
 
-    def _decoded(self, topics: list[str], after: int = 0) -> Iterator[tuple[Any, Any]]:
+    def _decoded(self, topics: list[str], after: int = 0, keep: Callable[[Any], bool] = lambda _: True) -> Iterator[tuple[Any, Any]]:
+        """(notification, event) of these topics after `after`, a page at a time; only the
+        notifications `keep` accepts are decoded."""
         while notifications := self._store.recorder.select_notifications(start=after, limit=1000, topics=topics, inclusive_of_start=False):
             after = notifications[-1].id
-            yield from ((n, self._store.decode(n)) for n in notifications)
+            yield from ((n, self._store.decode(n)) for n in notifications if keep(n))
 
     def listing(self, after: int, limit: int) -> dict[str, Any]:
         """Erasure requests in the order made, a page at a time."""
