@@ -42,17 +42,28 @@ def _refused(response: httpx.Response) -> None:
     raise typer.Exit(1)
 
 
+def _china_time(moment: str | None) -> str:
+    """An ISO time as staff read it: China time, to the minute."""
+    if not moment:
+        return ""
+    from datetime import datetime
+
+    from shared.contracts.inbound_models import CHINA_TIME
+
+    return datetime.fromisoformat(moment).astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M") + " 北京时间"
+
+
 def _show(erasure: dict[str, Any]) -> None:
     console.print(f"{erasure['erasure_id']} · {erasure['status_label']['zh']} {erasure['status_label']['en']}", markup=False)
     console.print(f"  subject (keyed hash) {erasure['subject_ref']} · ground {erasure['ground']} · {len(erasure['records'])} record(s)", markup=False)
-    console.print(f"  asked by {erasure['requested_by']['id']} at {erasure['requested_at']}: {erasure['reason']}", markup=False)
+    console.print(f"  asked by {erasure['requested_by']['id']} at {_china_time(erasure['requested_at'])}: {erasure['reason']}", markup=False)
     if erasure.get("held_message"):
         console.print(f"  {erasure['held_message']}", style="yellow", markup=False)
     if erasure.get("approved_by"):
         console.print(f"  approved by {erasure['approved_by']['id']}", markup=False)
     if erasure.get("outcome"):
         outcome = erasure["outcome"]
-        console.print(f"  erased {len(outcome['keys_erased'])} key(s), deleted {outcome['inbox_messages_deleted']} inbox message(s) at {outcome['completed_at']}", markup=False)
+        console.print(f"  erased {len(outcome['keys_erased'])} key(s), deleted {outcome['inbox_messages_deleted']} inbox message(s) at {_china_time(outcome['completed_at'])}", markup=False)
 
 
 @app.command()
